@@ -1,0 +1,32 @@
+#ifndef BULLETIN_COMMANDS_H
+#define BULLETIN_COMMANDS_H
+
+/*
+ * The commands and the context they run in.
+ *
+ * To add a command: write src/cmd_NAME.c defining
+ *     int cmd_NAME(int argc, char **argv, struct ctx *ctx);
+ * declare it below, and add one line to the table in main.c whose flags
+ * say what main must set up first (NEED_CONFIG, NEED_STORE). argv[0] is
+ * the command's name; parse options with getopt_long, print usage on
+ * --help (exit 0) and on bad usage (EX_USAGE). Return an exit status
+ * from <sysexits.h>; main returns it.
+ */
+
+struct config;
+struct store;
+
+struct ctx {
+	const char    *config_path;	/* -c FILE, $BULLETIN_CONFIG or the default */
+	struct config *config;		/* set when the command has NEED_CONFIG */
+	struct store  *store;		/* set when the command has NEED_STORE */
+};
+
+enum {
+	NEED_CONFIG = 1 << 0,
+	NEED_STORE  = 1 << 1,	/* implies NEED_CONFIG */
+};
+
+int cmd_preview(int argc, char **argv, struct ctx *ctx);
+
+#endif

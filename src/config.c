@@ -1,0 +1,253 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+enum key_type { KEY_STRING, KEY_LONG, KEY_DOUBLE, KEY_BOOL };
+
+struct key {
+	const char   *section;
+	const char   *name;
+	enum key_type type;
+	size_t        offset;
+	const char   *fallback;	/* default value, as written in the file */
+};
+
+#define K(sec, name, type, field, def) \
+	{ sec, name, type, offsetof(struct config, field), def }
+
+/* One table: the defaults, the parser and the environment all read it. */
+static const struct key keys[] = {
+	K("newsletter", "name", KEY_STRING, name, NULL),
+	K("newsletter", "from", KEY_STRING, from, NULL),
+	K("newsletter", "reply-to", KEY_STRING, reply_to, NULL),
+	K("newsletter", "list-id", KEY_STRING, list_id, NULL),
+	K("newsletter", "base-url", KEY_STRING, base_url, NULL),
+	K("newsletter", "postal-address", KEY_STRING, postal_address, NULL),
+	K("newsletter", "reason", KEY_STRING, reason,
+	  "You receive this because you subscribed to this newsletter."),
+	K("newsletter", "sample-to", KEY_STRING, sample_to,
+	  "Sample Reader <reader@example.org>"),
+	K("smtp", "url", KEY_STRING, smtp_url, "maildir:outbox"),
+	K("smtp", "username", KEY_STRING, smtp_username, NULL),
+	K("smtp", "password-file", KEY_STRING, smtp_password_file, NULL),
+	K("smtp", "password-env", KEY_STRING, smtp_password_env, NULL),
+	K("smtp", "starttls", KEY_STRING, smtp_starttls, "require"),
+	K("smtp", "connections", KEY_LONG, smtp_connections, "4"),
+	K("smtp", "rate", KEY_DOUBLE, smtp_rate, "0"),
+	K("store", "path", KEY_STRING, store_path, "subscribers/bulletin.db"),
+	K("templates", "dir", KEY_STRING, templates_dir, "templates"),
+	K("templates", "allow-raw-html", KEY_BOOL, allow_raw_html, "false"),
+	K("tokens", "secret-file", KEY_STRING, secret_file, "config/secret"),
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct key *find_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, section) &&
+		    !strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+/* Stores value in the field k names; returns NULL or a reason it is bad. */
+static const char *set_key(struct config *c, const struct key *k,
+			   const char *value)
+{
+	char *field = (char *)c + k->offset;
+	char *end;
+
+	if (has_crlf(value, strlen(value)))
+		return "line breaks are not allowed";
+	switch (k->type) {
+	case KEY_STRING:
+		free(*(char **)field);
+		*(char **)field = *value ? xstrdup(value) : NULL;
+		return NULL;
+	case KEY_LONG:
+		errno = 0;
+		*(long *)field = strtol(value, &end, 10);
+		if (errno || end == value || *end || *(long *)field < 0)
+			return "expected a whole number";
+		return NULL;
+	case KEY_DOUBLE:
+		errno = 0;
+		*(double *)field = strtod(value, &end);
+		if (errno || end == value || *end || *(double *)field < 0)
+			return "expected a number";
+		return NULL;
+	case KEY_BOOL:
+		if (!strcmp(value, "true") || !strcmp(value, "yes") ||
+		    !strcmp(value, "1"))
+			*(int *)field = 1;
+		else if (!strcmp(value, "false") || !strcmp(value, "no") ||
+			 !strcmp(value, "0"))
+			*(int *)field = 0;
+		else
+			return "expected true or false";
+		return NULL;
+	}
+	return "unknown key type";
+}
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].fallback)
+			set_key(c, &keys[i], keys[i].fallback);
+}
+
+struct parse_state {
+	struct config *c;
+	FILE          *f;
+	int            line;	/* the line the reader returned last */
+	int            failed;
+};
+
+/* inih's handler does not know the line; counting in the reader does. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	char *s = fgets(str, num, ps->f);
+
+	if (s && strchr(s, '\n'))
+		ps->line++;
+	else if (s && feof(ps->f))
+		ps->line++;
+	return s;
+}
+
+static int on_key(void *user, const char *section, const char *name,
+		  const char *value)
+{
+	struct parse_state *ps = user;
+	const struct key *k = find_key(section, name);
+	const char *why;
+
+	if (!k) {
+		error("%s:%d: unknown key '%s' in section [%s]", ps->c->path,
+		      ps->line, name, section);
+		ps->failed = 1;
+		return 1;
+	}
+	why = set_key(ps->c, k, value);
+	if (why) {
+		error("%s:%d: bad value for '%s': %s", ps->c->path, ps->line,
+		      name, why);
+		ps->failed = 1;
+	}
+	return 1;
+}
+
+static int apply_environment(struct config *c)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		struct buf var = BUF_INIT;
+		const char *value, *why;
+
+		buf_addf(&var, "BULLETIN_%s_%s", keys[i].section, keys[i].name);
+		for (char *p = var.data; *p; p++)
+			*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+		value = getenv(var.data);
+		why = value ? set_key(c, &keys[i], value) : NULL;
+		if (why)
+			error("environment variable %s: %s", var.data, why);
+		buf_release(&var);
+		if (why)
+			return -1;
+	}
+	return 0;
+}
+
+static int require(const struct config *c, const char *value,
+		   const char *section, const char *name)
+{
+	if (value)
+		return 0;
+	return error("%s: missing '%s' in section [%s]", c->path, name, section);
+}
+
+/* "Name <user@Example.ORG>" or "user@example.org" gives "example.org". */
+static char *domain_of(const char *from)
+{
+	const char *at = strrchr(from, '@');
+	size_t n;
+	char *d;
+
+	if (!at)
+		return NULL;
+	n = strcspn(at + 1, "> \t");
+	if (!n)
+		return NULL;
+	d = xstrndup(at + 1, n);
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+static int validate(struct config *c)
+{
+	int bad = 0;
+
+	bad |= require(c, c->name, "newsletter", "name");
+	bad |= require(c, c->from, "newsletter", "from");
+	bad |= require(c, c->list_id, "newsletter", "list-id");
+	bad |= require(c, c->base_url, "newsletter", "base-url");
+	bad |= require(c, c->postal_address, "newsletter", "postal-address");
+	if (bad)
+		return -1;
+	free(c->from_domain);
+	c->from_domain = domain_of(c->from);
+	if (!c->from_domain)
+		return error("%s: 'from' has no address with a domain: '%s'",
+			     c->path, c->from);
+	if (strncmp(c->base_url, "https://", 8) &&
+	    strncmp(c->base_url, "http://", 7))
+		return error("%s: 'base-url' must start with https:// or http://",
+			     c->path);
+	if (strcmp(c->smtp_starttls, "require") &&
+	    strcmp(c->smtp_starttls, "try") && strcmp(c->smtp_starttls, "never"))
+		return error("%s: 'starttls' must be require, try or never",
+			     c->path);
+	return 0;
+}
+
+int config_load(struct config *c, const char *path)
+{
+	struct parse_state ps = { c, NULL, 0, 0 };
+	int rc;
+
+	c->path = xstrdup(path);
+	ps.f = fopen(path, "r");
+	if (!ps.f)
+		return error("cannot open '%s': %s", path, strerror(errno));
+	rc = ini_parse_stream(read_line, &ps, on_key, &ps);
+	fclose(ps.f);
+	if (rc > 0 && !ps.failed)
+		return error("%s:%d: not a valid line (expected [section] or key = value)",
+			     path, rc);
+	if (rc || ps.failed)
+		return -1;
+	if (apply_environment(c))
+		return -1;
+	return validate(c);
+}
+
+void config_release(struct config *c)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == KEY_STRING)
+			free(*(char **)((char *)c + keys[i].offset));
+	free(c->path);
+	free(c->from_domain);
+	memset(c, 0, sizeof(*c));
+}

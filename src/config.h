@@ -1,0 +1,54 @@
+#ifndef BULLETIN_CONFIG_H
+#define BULLETIN_CONFIG_H
+
+/*
+ * The configuration: config/bulletin.conf (INI), then environment
+ * overrides, then validation.
+ *
+ * Every key can be overridden from the environment as
+ * BULLETIN_<SECTION>_<KEY>, upper-cased, '-' as '_' (for instance
+ * BULLETIN_STORE_PATH). Relative paths are relative to the folder
+ * bulletin runs in. Secrets are never stored here: the SMTP password is
+ * read when needed from the file or variable the config names.
+ */
+
+struct config {
+	/* [newsletter] */
+	char *name;		/* "Best of arXiv" */
+	char *from;		/* "Best of arXiv <digest@news.example.org>" */
+	char *reply_to;		/* optional */
+	char *list_id;		/* "arxiv.news.example.org" (the label, no <>) */
+	char *base_url;		/* https://news.example.org, where `serve` is reached */
+	char *postal_address;	/* printed in the footer */
+	char *reason;		/* why the reader gets this mail, for the footer */
+	char *sample_to;	/* preview recipient: "Ada Lovelace <ada@example.org>" */
+	/* [smtp] */
+	char *smtp_url;		/* smtp://, smtps:// or maildir:PATH */
+	char *smtp_username;
+	char *smtp_password_file;	/* readable by its owner alone */
+	char *smtp_password_env;	/* name of a variable holding it */
+	char *smtp_starttls;	/* "require" (default), "try", "never" */
+	long  smtp_connections;
+	double smtp_rate;	/* messages per second, 0 = unlimited */
+	/* [store] */
+	char *store_path;	/* subscribers/bulletin.db */
+	/* [templates] */
+	char *templates_dir;	/* templates */
+	int   allow_raw_html;	/* raw HTML in Markdown passes through */
+	/* [tokens] */
+	char *secret_file;	/* config/secret, mode 0600 */
+
+	char *path;		/* the file this was read from */
+	char *from_domain;	/* the domain of from's address, lower-cased */
+};
+
+/* Fills c with the built-in defaults (no file read). */
+void config_defaults(struct config *c);
+/*
+ * Reads path over the defaults, applies the environment, validates.
+ * Returns 0, or error() -1 naming path:line or the missing key.
+ */
+int config_load(struct config *c, const char *path);
+void config_release(struct config *c);
+
+#endif

@@ -1,0 +1,115 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "commands.h"
+#include "config.h"
+#include "util.h"
+
+#define BULLETIN_VERSION "0.1.0"
+#define DEFAULT_CONFIG "config/bulletin.conf"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct ctx *ctx);
+	int needs;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "preview", cmd_preview, NEED_CONFIG,
+	  "write an issue's message, HTML and text to files" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: bulletin [-c CONFIG] COMMAND [ARGS]\n"
+		"       bulletin --help | --version\n\n"
+		"commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\nThe configuration is read from -c CONFIG, else $BULLETIN_CONFIG,\n"
+		"else " DEFAULT_CONFIG ". 'bulletin COMMAND --help' tells more.\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int run(const struct command *cmd, int argc, char **argv,
+	       struct ctx *ctx)
+{
+	struct config config;
+	int needs = cmd->needs, status;
+
+	if (needs & NEED_STORE)
+		needs |= NEED_CONFIG;
+	config_defaults(&config);
+	if (needs & NEED_CONFIG) {
+		if (config_load(&config, ctx->config_path)) {
+			config_release(&config);
+			return EX_CONFIG;
+		}
+		ctx->config = &config;
+	}
+	status = cmd->fn(argc, argv, ctx);
+	config_release(&config);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctx ctx = { 0 };
+	const struct command *cmd;
+	int c;
+
+	ctx.config_path = getenv("BULLETIN_CONFIG");
+	if (!ctx.config_path || !*ctx.config_path)
+		ctx.config_path = DEFAULT_CONFIG;
+	/* '+' stops at the command name: the rest belongs to the command. */
+	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			ctx.config_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("bulletin %s\n", BULLETIN_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		error("unknown command '%s' (see 'bulletin --help')", argv[optind]);
+		return EX_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* glibc: 0 re-initialises getopt for the command */
+	return run(cmd, argc, argv, &ctx);
+}

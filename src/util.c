@@ -1,0 +1,207 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void report(const char *prefix, const char *fmt, va_list ap)
+{
+	struct buf msg = BUF_INIT;
+
+	buf_adds(&msg, "bulletin: ");
+	buf_adds(&msg, prefix);
+	buf_vaddf(&msg, fmt, ap);
+	buf_addch(&msg, '\n');
+	fputs(msg.data, stderr);
+	buf_release(&msg);
+}
+
+int error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report("error: ", fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+noreturn void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report("", fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		die(EX_OSERR, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+
+	if (!p)
+		die(EX_OSERR, "out of memory (%zu x %zu bytes)", count, size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		die(EX_OSERR, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+int read_file(const char *path, struct buf *out)
+{
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return error("cannot open '%s': %s", path, strerror(errno));
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			error("cannot read '%s': %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len,
+		      mode_t mode, int exclusive)
+{
+	struct buf tmp = BUF_INIT;
+	int fd, ret = -1;
+
+	buf_addf(&tmp, "%s.tmp.XXXXXX", path);
+	fd = mkstemp(tmp.data);
+	if (fd < 0) {
+		error("cannot create '%s': %s", tmp.data, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, mode) || write_all(fd, data, len) || fsync(fd)) {
+		error("cannot write '%s': %s", tmp.data, strerror(errno));
+		close(fd);
+		goto unlink;
+	}
+	if (close(fd)) {
+		error("cannot write '%s': %s", tmp.data, strerror(errno));
+		goto unlink;
+	}
+	if (exclusive) {
+		/* link() fails if path exists, so two writers cannot both win. */
+		if (link(tmp.data, path)) {
+			error("cannot create '%s': %s", path, strerror(errno));
+			goto unlink;
+		}
+		unlink(tmp.data);
+	} else if (rename(tmp.data, path)) {
+		error("cannot rename '%s' to '%s': %s", tmp.data, path,
+		      strerror(errno));
+		goto unlink;
+	}
+	ret = 0;
+	goto out;
+unlink:
+	unlink(tmp.data);
+out:
+	buf_release(&tmp);
+	return ret;
+}
+
+int mkdir_p(const char *dir, mode_t mode)
+{
+	char *path = xstrdup(dir);
+	char *p = path;
+	int ret = 0;
+
+	for (;;) {
+		p += strspn(p, "/");
+		p += strcspn(p, "/");
+		char saved = *p;
+
+		*p = '\0';
+		if (mkdir(path, mode) && errno != EEXIST) {
+			ret = error("cannot create folder '%s': %s", path,
+				    strerror(errno));
+			break;
+		}
+		*p = saved;
+		if (!saved)
+			break;
+	}
+	free(path);
+	return ret;
+}
+
+int has_crlf(const char *s, size_t len)
+{
+	return memchr(s, '\r', len) || memchr(s, '\n', len);
+}
+
+const char *path_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}

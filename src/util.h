@@ -1,0 +1,57 @@
+#ifndef BULLETIN_UTIL_H
+#define BULLETIN_UTIL_H
+
+/*
+ * Error reporting, allocation that cannot fail, and small file helpers.
+ *
+ * Two tiers of errors: modules call error() and return its -1; only the
+ * cmd_* files and main decide to exit, with a status from <sysexits.h>.
+ * Messages are lower-case, without a final period, quote the subject and
+ * name the file and line when the input is at fault:
+ *     return error("%s:%d: missing 'title'", path, line);
+ */
+
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <sys/types.h>
+#include <sysexits.h>
+
+#include "buf.h"
+
+/* Prints "bulletin: error: MSG" to stderr and returns -1. */
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "bulletin: warning: MSG" to stderr. */
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "bulletin: MSG" to stderr and exits with status. */
+noreturn void die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Allocation: these never return NULL; they die(EX_OSERR) instead. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Reads a whole file into out (appending). Returns 0, or error() -1. */
+int read_file(const char *path, struct buf *out);
+
+/*
+ * Writes data to path atomically: a temporary file in the same folder,
+ * fsync, then rename over path. With exclusive set, refuses (error -1)
+ * when path already exists. mode is the new file's permission bits.
+ * Returns 0, or error() -1 leaving nothing behind.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len,
+		      mode_t mode, int exclusive);
+
+/* Creates dir and its parents like mkdir -p. Returns 0 or error() -1. */
+int mkdir_p(const char *dir, mode_t mode);
+
+/* True if s (len bytes) contains a CR or LF: such values never reach a header. */
+int has_crlf(const char *s, size_t len);
+
+/* Returns path's file name without its folders (a pointer into path). */
+const char *path_basename(const char *path);
+
+#endif
