@@ -4,8 +4,7 @@
 /*
  * Word wrapping for the plain-text part, by display width (utf8.h).
  *
- * Breaks at spaces; between two wide (CJK) characters a break is allowed
- * anywhere, except that a line never starts with closing punctuation
+ * Breaks at spaces, and before or after any wide (CJK) character, except that a line never starts with closing punctuation
  * (，。、；：？！）」』》〉】 and their ASCII kin) nor ends with opening
  * punctuation (（「『《〈【). Latin words are never split; a run without
  * a break opportunity that is wider than the line (a long URL) is put on
