@@ -98,7 +98,7 @@ demo: deps
 	@echo "open out/2021-03.html in a browser, out/2021-03.eml in a mail client"
 
 bench: bulletin
-	$(PYTHON) tests/bench/run.py
+	@set -e; for b in tests/bench/bench_*.py; do $(PYTHON) $$b; done
 
 clean:
 	rm -rf build bulletin out
