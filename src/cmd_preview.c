@@ -1,8 +1,138 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "address.h"
 #include "commands.h"
+#include "compose.h"
+#include "config.h"
+#include "digest.h"
+#include "mime.h"
 #include "util.h"
+
+/* Gmail clips a message whose HTML is larger than about 102 KB. */
+#define HTML_CLIP_SIZE (100 * 1024)
+
+static const char usage[] =
+	"usage: bulletin preview DIGEST [-o DIR] [--to ADDRESS]\n"
+	"\n"
+	"Writes DIR/ISSUE.eml (the message exactly as a subscriber gets it),\n"
+	"DIR/ISSUE.html (its HTML, images inline, for a browser) and\n"
+	"DIR/ISSUE.txt (its text part). ISSUE is the digest folder's name.\n"
+	"\n"
+	"  -o, --output DIR   where to write (default: out)\n"
+	"  -t, --to ADDRESS   the sample recipient, \"Name <address>\" or an\n"
+	"                     address (default: the config's sample-to)\n"
+	"  -h, --help         this text\n"
+	"\n"
+	"Nothing is written unless the whole digest is valid; each problem is\n"
+	"reported as FILE:LINE. Exit status: 0, 64 usage, 65 bad digest,\n"
+	"66 no such digest, 73 cannot write, 78 bad configuration.\n";
+
+struct preview {
+	struct recipient rcpt;
+	char            *name;
+	char            *email;
+	struct buf       unsubscribe;
+};
+
+static int set_recipient(struct preview *p, const struct config *c,
+			 const char *to)
+{
+	const char *why;
+
+	if (address_parse_mailbox(to, &p->name, &p->email, &why))
+		return error("bad recipient '%s': %s", to, why);
+	buf_addf(&p->unsubscribe, "%s/u/preview", c->base_url);
+	p->rcpt = (struct recipient){ p->name, p->email, p->unsubscribe.data };
+	return 0;
+}
+
+static int write_output(const char *dir, const char *id, const char *ext,
+			const struct buf *data)
+{
+	struct buf path = BUF_INIT;
+	int ret;
+
+	buf_addf(&path, "%s/%s.%s", dir, id, ext);
+	ret = write_file_atomic(path.data, data->data, data->len, 0644, 0);
+	if (!ret)
+		printf("wrote %s (%zu bytes)\n", path.data, data->len);
+	buf_release(&path);
+	return ret;
+}
+
+static int write_all(const struct issue *is, const struct preview *p,
+		     const char *domain, const char *dir, const char *id)
+{
+	struct buf eml = BUF_INIT, html = BUF_INIT, text = BUF_INIT, mid = BUF_INIT;
+	int ret = EX_CANTCREAT;
+
+	mime_new_message_id(&mid, domain);
+	if (issue_message(is, &p->rcpt, mid.data, time(NULL), &eml)) {
+		ret = EX_DATAERR;
+		goto out;
+	}
+	issue_preview(is, &p->rcpt, &html, &text);
+	if (issue_html_size(is) > HTML_CLIP_SIZE)
+		warning("the HTML part is %zu KB: Gmail clips messages near 102 KB",
+			issue_html_size(is) / 1024);
+	if (mkdir_p(dir, 0755) || write_output(dir, id, "eml", &eml) ||
+	    write_output(dir, id, "html", &html) ||
+	    write_output(dir, id, "txt", &text))
+		goto out;
+	ret = 0;
+out:
+	buf_release(&eml);
+	buf_release(&html);
+	buf_release(&text);
+	buf_release(&mid);
+	return ret;
+}
 
 int cmd_preview(int argc, char **argv, struct ctx *ctx)
 {
-	(void)argc; (void)argv; (void)ctx;
-	return error("preview: not yet") ? EX_SOFTWARE : 0;
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = "out", *to = ctx->config->sample_to;
+	struct preview p = { .unsubscribe = BUF_INIT };
+	struct digest d;
+	struct issue *is = NULL;
+	int c, ret = EX_DATAERR;
+
+	while ((c = getopt_long(argc, argv, "o:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': dir = optarg; break;
+		case 't': to = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default:  fputs(usage, stderr); return EX_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+	if (access(argv[optind], R_OK | X_OK)) {
+		error("cannot read digest folder '%s'", argv[optind]);
+		return EX_NOINPUT;
+	}
+	if (set_recipient(&p, ctx->config, to))
+		return EX_USAGE;
+	if (digest_load(&d, argv[optind]))
+		goto out_recipient;
+	is = issue_compose(&d, ctx->config);
+	if (is)
+		ret = write_all(is, &p, ctx->config->from_domain, dir, d.id);
+	issue_free(is);
+	digest_release(&d);
+out_recipient:
+	free(p.name);
+	free(p.email);
+	buf_release(&p.unsubscribe);
+	return ret;
 }

@@ -205,3 +205,25 @@ const char *path_basename(const char *path)
 
 	return slash ? slash + 1 : path;
 }
+
+void html_escape(struct buf *out, const char *s, size_t len)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		const char *entity;
+
+		switch (s[i]) {
+		case '&': entity = "&amp;"; break;
+		case '<': entity = "&lt;"; break;
+		case '>': entity = "&gt;"; break;
+		case '"': entity = "&quot;"; break;
+		case '\'': entity = "&#39;"; break;
+		default: continue;
+		}
+		buf_add(out, s + start, i - start);
+		buf_adds(out, entity);
+		start = i + 1;
+	}
+	buf_add(out, s + start, len - start);
+}

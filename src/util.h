@@ -51,6 +51,9 @@ int mkdir_p(const char *dir, mode_t mode);
 /* True if s (len bytes) contains a CR or LF: such values never reach a header. */
 int has_crlf(const char *s, size_t len);
 
+/* Appends len bytes of s to out, HTML-escaped (& < > " '). */
+void html_escape(struct buf *out, const char *s, size_t len);
+
 /* Returns path's file name without its folders (a pointer into path). */
 const char *path_basename(const char *path);
 

@@ -1,0 +1,487 @@
+#include "compose.h"
+
+#include <string.h>
+
+#include "address.h"
+#include "config.h"
+#include "digest.h"
+#include "image.h"
+#include "markdown.h"
+#include "mime.h"
+#include "template.h"
+#include "theme.h"
+#include "util.h"
+#include "wrap.h"
+
+#define TEXT_WIDTH 72
+/* the content column of templates/digest.html.mustache */
+#define IMAGE_MAX_WIDTH 536
+
+/* What differs per recipient, marked in rendered bodies as \x1e X \x1e. */
+enum slot { SLOT_EMAIL, SLOT_NAME, SLOT_UNSUBSCRIBE, NSLOTS };
+#define SLOT_MARK '\x1e'
+
+struct slot_at {
+	size_t    offset;	/* in text, where the value goes */
+	enum slot which;
+};
+
+/* A rendered body with the per-recipient holes taken out. */
+struct slotted {
+	struct buf      text;	/* CRLF line ends */
+	struct slot_at *slots;
+	size_t          nslots;
+};
+
+struct issue {
+	char              *subject;
+	char              *list_name;
+	char              *list_id;
+	char              *from_name;
+	char              *from_addr;
+	char              *reply_to;
+	struct slotted     html, text;
+	struct image      *images;
+	struct mime_image *parts;	/* the images as MIME parts */
+	char             **cids;	/* "cid:..." URLs, the HTML's img src */
+	size_t             nimages;
+};
+
+static void slot_marker(struct buf *b, enum slot which)
+{
+	buf_addch(b, SLOT_MARK);
+	buf_addch(b, 'A' + (int)which);
+	buf_addch(b, SLOT_MARK);
+}
+
+/* Takes the slot markers out of rendered and converts LF to CRLF. */
+static void slotted_init(struct slotted *s, const struct buf *rendered)
+{
+	const char *p = rendered->data, *end = p + rendered->len;
+
+	buf_init(&s->text, rendered->len + rendered->len / 16);
+	s->slots = NULL;
+	s->nslots = 0;
+	for (; p < end; p++) {
+		if (*p == '\n') {
+			buf_add(&s->text, "\r\n", 2);
+		} else if (*p == SLOT_MARK && end - p >= 3 && p[2] == SLOT_MARK &&
+			   p[1] >= 'A' && p[1] < 'A' + NSLOTS) {
+			s->slots = xrealloc(s->slots, (s->nslots + 1) * sizeof(*s->slots));
+			s->slots[s->nslots].offset = s->text.len;
+			s->slots[s->nslots++].which = (enum slot)(p[1] - 'A');
+			p += 2;
+		} else if (*p != '\r') {
+			buf_addch(&s->text, *p);
+		}
+	}
+}
+
+static void slotted_release(struct slotted *s)
+{
+	buf_release(&s->text);
+	free(s->slots);
+}
+
+/* Appends s with the recipient's values in its slots. */
+static void slotted_fill(const struct slotted *s, const struct recipient *r,
+			 int html, struct buf *out)
+{
+	size_t at = 0;
+
+	for (size_t i = 0; i < s->nslots; i++) {
+		const char *v = s->slots[i].which == SLOT_EMAIL ? r->email :
+				s->slots[i].which == SLOT_NAME ? r->name :
+				r->unsubscribe_url;
+
+		buf_add(out, s->text.data + at, s->slots[i].offset - at);
+		at = s->slots[i].offset;
+		if (!v)
+			continue;
+		if (html)
+			html_escape(out, v, strlen(v));
+		else
+			buf_adds(out, v);
+	}
+	buf_add(out, s->text.data + at, s->text.len - at);
+}
+
+/* ---- template data ------------------------------------------------------------ */
+
+static struct tv *slot_value(enum slot which)
+{
+	struct buf b = BUF_INIT;
+	struct tv *v;
+
+	slot_marker(&b, which);
+	v = tv_strn(b.data, b.len);
+	buf_release(&b);
+	return v;
+}
+
+static void set_rendered(struct tv *map, const char *key, cmark_node *doc,
+			 const struct md_opts *o, struct md_links *links)
+{
+	struct buf html = BUF_INIT, text = BUF_INIT, k = BUF_INIT;
+
+	if (doc) {
+		md_html(&html, doc, o);
+		md_text(&text, doc, o, links);
+	}
+	buf_addf(&k, "%s_html", key);
+	tv_set(map, k.data, tv_strn(html.data, html.len));
+	buf_reset(&k);
+	buf_addf(&k, "%s_text", key);
+	tv_set(map, k.data, tv_strn(text.data, text.len));
+	buf_release(&html);
+	buf_release(&text);
+	buf_release(&k);
+}
+
+static void set_wrapped(struct tv *map, const char *key, const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	wrap_paragraph(&b, s, strlen(s), TEXT_WIDTH, "", "");
+	buf_truncate(&b, b.len && b.data[b.len - 1] == '\n' ? b.len - 1 : b.len);
+	tv_set(map, key, tv_strn(b.data, b.len));
+	buf_release(&b);
+}
+
+static struct tv *entry_links(const struct entry *e, const struct theme *th)
+{
+	struct tv *list = tv_list(), *paper = tv_push(list, tv_map());
+
+	tv_set_str(paper, "kind", "paper");
+	tv_set_str(paper, "label", theme_label(th, "paper"));
+	tv_set_str(paper, "url", e->url);
+	for (size_t i = 0; i < e->nlinks; i++) {
+		struct tv *l = tv_push(list, tv_map());
+
+		tv_set_str(l, "kind", e->links[i].kind);
+		tv_set_str(l, "label", theme_label(th, e->links[i].kind));
+		tv_set_str(l, "url", e->links[i].url);
+	}
+	return list;
+}
+
+static struct tv *entry_data(const struct entry *e, size_t index,
+			     const struct md_opts *o, struct md_links *links)
+{
+	struct tv *m = tv_map(), *tags = tv_list();
+	struct buf authors = BUF_INIT;
+	char n[24];
+
+	for (size_t i = 0; i < e->nauthors; i++)
+		buf_addf(&authors, "%s%s", i ? ", " : "", e->authors[i]);
+	for (size_t i = 0; i < e->ntags; i++)
+		tv_push(tags, tv_str(e->tags[i]));
+	snprintf(n, sizeof(n), "%zu", index);
+	tv_set_str(m, "index", n);
+	tv_set_str(m, "title", e->title);
+	set_wrapped(m, "title_wrapped", e->title);
+	tv_set_str(m, "url", e->url);
+	tv_set_str(m, "authors", authors.len ? authors.data : NULL);
+	if (authors.len)
+		set_wrapped(m, "authors_wrapped", authors.data);
+	tv_set(m, "tags", tags);
+	tv_set(m, "links", entry_links(e, o->theme));
+	set_rendered(m, "body", e->body, o, links);
+	buf_release(&authors);
+	return m;
+}
+
+static struct tv *newsletter_data(const struct config *c)
+{
+	struct tv *m = tv_map();
+
+	tv_set_str(m, "name", c->name);
+	tv_set_str(m, "postal_address", c->postal_address);
+	tv_set_str(m, "reason", c->reason);
+	tv_set_str(m, "base_url", c->base_url);
+	return m;
+}
+
+static struct tv *issue_data(const struct digest *d)
+{
+	struct tv *m = tv_map();
+
+	tv_set_str(m, "id", d->id);
+	tv_set_str(m, "subject", d->subject);
+	tv_set_str(m, "title", d->title);
+	tv_set_str(m, "preheader", d->preheader);
+	tv_set_str(m, "date", d->date);
+	return m;
+}
+
+static struct tv *links_data(const struct md_links *links)
+{
+	struct tv *list = tv_list();
+
+	for (size_t i = 0; i < links->n; i++) {
+		struct tv *l = tv_push(list, tv_map());
+		char n[24];
+
+		snprintf(n, sizeof(n), "%zu", i + 1);
+		tv_set_str(l, "n", n);
+		tv_set_str(l, "url", links->urls[i]);
+	}
+	return list;
+}
+
+/* Everything the templates may use; see templates/README.md. */
+static struct tv *template_data(const struct digest *d, const struct config *c,
+				const struct md_opts *o)
+{
+	struct tv *data = tv_map(), *entries = tv_list(), *recipient;
+	struct md_links links = { NULL, 0 };
+
+	tv_set(data, "newsletter", newsletter_data(c));
+	tv_set(data, "issue", issue_data(d));
+	tv_set(data, "labels", theme_labels(o->theme));
+	set_rendered(data, "intro", d->intro, o, &links);
+	for (size_t i = 0; i < d->nentries; i++)
+		tv_push(entries, entry_data(&d->entries[i], i + 1, o, &links));
+	tv_set(data, "entries", entries);
+	set_rendered(data, "outro", d->outro, o, &links);
+	tv_set(data, "links", links_data(&links));
+	tv_set(data, "has_links", tv_bool(links.n > 0));
+	recipient = tv_set(data, "recipient", tv_map());
+	tv_set(recipient, "email", slot_value(SLOT_EMAIL));
+	tv_set(recipient, "name", slot_value(SLOT_NAME));
+	tv_set(data, "unsubscribe_url", slot_value(SLOT_UNSUBSCRIBE));
+	md_links_release(&links);
+	return data;
+}
+
+/* ---- images ------------------------------------------------------------------- */
+
+/* "cid:img1.2021-03@news.example.org": the URL, and past "cid:" the id. */
+static char *content_id(size_t i, const char *issue_id, const char *domain)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "cid:img%zu.", i + 1);
+	/* keep to characters a msg-id's dot-atom allows */
+	for (const char *p = issue_id; *p; p++)
+		buf_addch(&b, strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "0123456789-_", *p) ? *p : '-');
+	buf_addf(&b, "@%s", domain);
+	return buf_detach(&b, NULL);
+}
+
+static int load_images(struct issue *is, const struct digest *d,
+		       const struct config *c, struct md_image *md)
+{
+	is->images = xcalloc(d->nimages + 1, sizeof(*is->images));
+	is->parts = xcalloc(d->nimages + 1, sizeof(*is->parts));
+	is->cids = xcalloc(d->nimages + 1, sizeof(*is->cids));
+	for (size_t i = 0; i < d->nimages; i++) {
+		struct buf path = BUF_INIT;
+		struct image *img = &is->images[i];
+		int bad;
+
+		buf_addf(&path, "%s/%s", d->dir, d->images[i]);
+		bad = image_load(img, path.data);
+		buf_release(&path);
+		is->nimages++;
+		if (bad)
+			return -1;
+		is->cids[i] = content_id(i, d->id, c->from_domain);
+		is->parts[i] = (struct mime_image){ is->cids[i] + 4, img->mime_type,
+			path_basename(d->images[i]), img->data.data, img->data.len };
+		md[i].path = d->images[i];
+		md[i].src = is->cids[i];
+		image_fit(img->width, img->height, IMAGE_MAX_WIDTH,
+			  &md[i].width, &md[i].height);
+	}
+	return 0;
+}
+
+/* ---- the issue ------------------------------------------------------------------ */
+
+static int render(struct tmpl_dir *dir, const char *name, const struct tv *data,
+		  struct slotted *out)
+{
+	const struct tmpl *t = tmpl_dir_load(dir, name);
+	struct buf b = BUF_INIT;
+
+	if (!t)
+		return -1;
+	tmpl_render(t, data, &b);
+	slotted_init(out, &b);
+	buf_release(&b);
+	return 0;
+}
+
+static int set_from(struct issue *is, const struct config *c)
+{
+	const char *why;
+
+	if (address_parse_mailbox(c->from, &is->from_name, &is->from_addr, &why))
+		return error("%s: bad 'from' address '%s': %s", c->path, c->from, why);
+	if (c->reply_to && address_normalize(c->reply_to, &is->reply_to, &why))
+		return error("%s: bad 'reply-to' address '%s': %s", c->path,
+			     c->reply_to, why);
+	return 0;
+}
+
+static int compose(struct issue *is, const struct digest *d,
+		   const struct config *c, struct theme *theme,
+		   struct tmpl_dir *dir)
+{
+	struct md_image *md = xcalloc(d->nimages + 1, sizeof(*md));
+	struct md_opts o = { theme, md, d->nimages, c->allow_raw_html, TEXT_WIDTH };
+	struct tv *data = NULL;
+	int ret = -1;
+
+	if (set_from(is, c) || load_images(is, d, c, md))
+		goto out;
+	data = template_data(d, c, &o);
+	if (render(dir, "digest.html.mustache", data, &is->html) ||
+	    render(dir, "digest.txt.mustache", data, &is->text))
+		goto out;
+	ret = 0;
+out:
+	tv_free(data);
+	free(md);
+	return ret;
+}
+
+struct issue *issue_compose(const struct digest *d, const struct config *c)
+{
+	struct issue *is = xcalloc(1, sizeof(*is));
+	struct buf path = BUF_INIT;
+	struct theme *theme;
+	struct tmpl_dir *dir = tmpl_dir_new(c->templates_dir);
+	int bad = 1;
+
+	buf_init(&is->html.text, 0);
+	buf_init(&is->text.text, 0);
+	is->subject = xstrdup(d->subject);
+	is->list_name = xstrdup(c->name);
+	is->list_id = xstrdup(c->list_id);
+	buf_addf(&path, "%s/theme.ini", c->templates_dir);
+	theme = theme_load(path.data);
+	if (theme)
+		bad = compose(is, d, c, theme, dir);
+	theme_free(theme);
+	tmpl_dir_free(dir);
+	buf_release(&path);
+	if (bad) {
+		issue_free(is);
+		return NULL;
+	}
+	return is;
+}
+
+void issue_free(struct issue *is)
+{
+	if (!is)
+		return;
+	free(is->subject);
+	free(is->list_name);
+	free(is->list_id);
+	free(is->from_name);
+	free(is->from_addr);
+	free(is->reply_to);
+	slotted_release(&is->html);
+	slotted_release(&is->text);
+	for (size_t i = 0; i < is->nimages; i++) {
+		image_release(&is->images[i]);
+		free(is->cids[i]);
+	}
+	free(is->images);
+	free(is->parts);
+	free(is->cids);
+	free(is);
+}
+
+const char *issue_subject(const struct issue *is)
+{
+	return is->subject;
+}
+
+size_t issue_html_size(const struct issue *is)
+{
+	return is->html.text.len;
+}
+
+int issue_message(const struct issue *is, const struct recipient *r,
+		  const char *message_id, time_t date, struct buf *out)
+{
+	struct buf html = BUF_INIT, text = BUF_INIT;
+	struct mime_headers h = {
+		is->from_name, is->from_addr, is->reply_to, r->name, r->email,
+		is->subject, message_id, date, is->list_name, is->list_id,
+		r->unsubscribe_url, NULL,
+	};
+	struct mime_body body;
+	int ret;
+
+	slotted_fill(&is->html, r, 1, &html);
+	slotted_fill(&is->text, r, 0, &text);
+	body = (struct mime_body){ text.data, text.len, html.data, html.len,
+				   is->parts, is->nimages };
+	ret = mime_message(out, &h, &body);
+	buf_release(&html);
+	buf_release(&text);
+	return ret;
+}
+
+static void crlf_to_lf(struct buf *out, const struct buf *in)
+{
+	for (size_t i = 0; i < in->len; i++)
+		if (in->data[i] != '\r')
+			buf_addch(out, in->data[i]);
+}
+
+/* Replaces each "cid:..." image URL with the image as a data: URL. */
+static void inline_images(const struct issue *is, const struct buf *in,
+			  struct buf *out)
+{
+	const char *p = in->data, *end = in->data + in->len;
+
+	while (p < end) {
+		const char *cid = memmem(p, (size_t)(end - p), "\"cid:", 5);
+		size_t i;
+
+		if (!cid) {
+			buf_add(out, p, (size_t)(end - p));
+			return;
+		}
+		cid++;
+		buf_add(out, p, (size_t)(cid - p));
+		for (i = 0; i < is->nimages; i++)
+			if (!strncmp(cid, is->cids[i], strlen(is->cids[i])))
+				break;
+		if (i == is->nimages) {
+			p = cid;
+			buf_addch(out, *p++);
+			continue;
+		}
+		buf_addf(out, "data:%s;base64,", is->parts[i].mime_type);
+		base64_encode(out, (const unsigned char *)is->parts[i].data,
+			      is->parts[i].len);
+		p = cid + strlen(is->cids[i]);
+	}
+}
+
+void issue_preview(const struct issue *is, const struct recipient *r,
+		   struct buf *html, struct buf *text)
+{
+	struct buf b = BUF_INIT, lf = BUF_INIT;
+
+	if (html) {
+		slotted_fill(&is->html, r, 1, &b);
+		crlf_to_lf(&lf, &b);
+		inline_images(is, &lf, html);
+	}
+	if (text) {
+		buf_reset(&b);
+		slotted_fill(&is->text, r, 0, &b);
+		crlf_to_lf(text, &b);
+	}
+	buf_release(&b);
+	buf_release(&lf);
+}

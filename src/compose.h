@@ -1,0 +1,52 @@
+#ifndef BULLETIN_COMPOSE_H
+#define BULLETIN_COMPOSE_H
+
+/*
+ * An issue composed for sending: everything that does not depend on the
+ * recipient is done once here (Markdown rendering, templates, images);
+ * what does (name, address, unsubscribe URL) is left as slots that are
+ * filled for each message. That split is what makes sending fast.
+ */
+
+#include <time.h>
+
+#include "buf.h"
+
+struct config;
+struct digest;
+struct issue;
+
+struct recipient {
+	const char *name;		/* display name, may be NULL or "" */
+	const char *email;		/* normalised address */
+	const char *unsubscribe_url;	/* the recipient's own link */
+};
+
+/*
+ * Renders digest d with the templates and theme of config c.
+ * Returns an issue the caller frees with issue_free(), or NULL after
+ * error() (a template that does not compile, an image that cannot be read).
+ */
+struct issue *issue_compose(const struct digest *d, const struct config *c);
+void issue_free(struct issue *is);
+
+const char *issue_subject(const struct issue *is);
+/* Octets of the HTML part before per-recipient values (Gmail clips near 102 KB). */
+size_t issue_html_size(const struct issue *is);
+
+/*
+ * Appends the complete message for r to out (CRLF, 7-bit), with the given
+ * Message-ID ("id@domain") and date. Returns 0 or error() -1.
+ */
+int issue_message(const struct issue *is, const struct recipient *r,
+		  const char *message_id, time_t date, struct buf *out);
+
+/*
+ * Appends the bodies for r as a browser and a terminal show them: the
+ * HTML with its images inline as data: URLs, the text with LF line ends.
+ * Either out may be NULL.
+ */
+void issue_preview(const struct issue *is, const struct recipient *r,
+		   struct buf *html, struct buf *text);
+
+#endif

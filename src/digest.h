@@ -1,0 +1,68 @@
+#ifndef BULLETIN_DIGEST_H
+#define BULLETIN_DIGEST_H
+
+/*
+ * A digest folder: one issue of the newsletter, as the editor wrote it.
+ *
+ *   digests/2021-03/issue.md    front matter: subject (required), title,
+ *                               preheader, date; body: the introduction
+ *   digests/2021-03/outro.md    optional closing text, no front matter
+ *   digests/2021-03/NN-x.md     one curated entry each, in file-name order:
+ *                               title, url (required), authors (a list),
+ *                               links (a map kind: URL), tags (a list)
+ *   digests/2021-03/fig.png     images, referenced by relative paths (only:
+ *                               remote images are blocked by many clients
+ *                               and cannot be given a size)
+ *
+ * Front matter is YAML between a first line "---" and a line "---".
+ * Loading checks everything an editor can get wrong and reports each
+ * problem as FILE:LINE: what; nothing is half-loaded.
+ */
+
+#include <cmark.h>
+#include <stddef.h>
+
+struct link {
+	char *kind;		/* "code", "demo" ... as written */
+	char *url;
+};
+
+struct entry {
+	char        *file;	/* the path it was read from */
+	char        *title;
+	char        *url;
+	char       **authors;
+	size_t       nauthors;
+	struct link *links;
+	size_t       nlinks;
+	char       **tags;
+	size_t       ntags;
+	cmark_node  *body;	/* the Markdown document */
+};
+
+struct digest {
+	char         *dir;	/* as given */
+	char         *id;	/* the folder's name: "2021-03" */
+	char         *subject;
+	char         *title;	/* defaults to the subject */
+	char         *preheader;/* may be NULL */
+	char         *date;	/* may be NULL */
+	cmark_node   *intro;	/* issue.md's body */
+	cmark_node   *outro;	/* outro.md's body, or NULL */
+	struct entry *entries;
+	size_t        nentries;
+	char        **images;	/* relative image paths the bodies use, unique */
+	size_t        nimages;
+};
+
+/*
+ * Loads the folder dir into d. Returns 0, or -1 after error() for every
+ * problem found (FILE:LINE: ...), with d released.
+ */
+int digest_load(struct digest *d, const char *dir);
+void digest_release(struct digest *d);
+
+/* True if url is an absolute http:// or https:// URL. */
+int url_is_web(const char *url);
+
+#endif

@@ -1,0 +1,75 @@
+#ifndef BULLETIN_MIME_H
+#define BULLETIN_MIME_H
+
+/*
+ * The MIME message a subscriber receives, built with libetpan:
+ *
+ *   multipart/alternative
+ *     text/plain; charset=utf-8              quoted-printable
+ *     multipart/related; type="text/html"    (only when there are images)
+ *       text/html; charset=utf-8             quoted-printable
+ *       image/png ... Content-ID, inline     base64
+ *
+ * The whole message is 7-bit, with CRLF line ends and no line over 76
+ * octets in the bodies. Non-ASCII header text is written as RFC 2047
+ * encoded words. Only this file (and inbox.c) speak libetpan.
+ */
+
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+
+struct mime_image {
+	const char *content_id;	/* "fig.2021-03@news.example.org", no <> */
+	const char *mime_type;	/* "image/png" */
+	const char *filename;	/* "fig.png", for the disposition */
+	const char *data;	/* the raw bytes */
+	size_t      len;
+};
+
+struct mime_headers {
+	const char *from_name;	/* display names: UTF-8, may be NULL */
+	const char *from_addr;
+	const char *reply_to;	/* an address, or NULL */
+	const char *to_name;
+	const char *to_addr;
+	const char *subject;	/* UTF-8 */
+	const char *message_id;	/* "id@domain", no <> */
+	time_t      date;
+	const char *list_name;	/* List-Id's phrase, UTF-8 */
+	const char *list_id;	/* the label: "arxiv.news.example.org" */
+	const char *unsubscribe_url;	/* https://...; NULL for none */
+	const char *unsubscribe_mailto;	/* mailto:...; NULL for none */
+};
+
+struct mime_body {
+	const char              *text;	/* CRLF line ends */
+	size_t                   text_len;
+	const char              *html;	/* CRLF line ends */
+	size_t                   html_len;
+	const struct mime_image *images;
+	size_t                   nimages;
+};
+
+/*
+ * Appends the whole message to out. Returns 0, or error() -1 when a
+ * header value holds CR or LF (no header injection) or libetpan fails.
+ */
+int mime_message(struct buf *out, const struct mime_headers *h,
+		 const struct mime_body *body);
+
+/*
+ * Appends s as header text: unchanged when it is printable ASCII (and
+ * holds no "=?"), else as RFC 2047 "=?utf-8?B?...?=" words of at most
+ * 75 characters, separated by spaces, never splitting a UTF-8 character.
+ */
+void mime_header_text(struct buf *out, const char *s);
+
+/* Appends a new unique Message-ID for domain ("...@domain", no <>). */
+void mime_new_message_id(struct buf *out, const char *domain);
+
+/* Appends len bytes of data in base64, without line breaks. */
+void base64_encode(struct buf *out, const unsigned char *data, size_t len);
+
+#endif
