@@ -60,6 +60,9 @@ build/obj/test_%: tests/unit/test_%.c $(OBJ) | build/obj
 build/asan/test_%: tests/unit/test_%.c $(ASAN_OBJ) | build/asan
 	$(CC) $(TEST_CFLAGS) -O1 $(SAN_FLAGS) -o $@ $< $(ASAN_OBJ) $(DEP_LIBS) -lcmocka
 
+build/obj/render_bench: tests/bench/render_bench.c $(OBJ) | build/obj
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(OBJ) $(DEP_LIBS)
+
 build/obj build/asan:
 	mkdir -p $@
 

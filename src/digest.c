@@ -24,8 +24,14 @@ static int check_text(const char *path, const struct buf *text)
 {
 	int line = 1;
 
-	if (!utf8_valid(text->data, text->len))
-		return error("%s: not valid UTF-8", path);
+	for (const char *p = text->data; p < text->data + text->len; line++) {
+		size_t n = strcspn(p, "\n");
+
+		if (!utf8_valid(p, n))
+			return error("%s:%d: not valid UTF-8", path, line);
+		p += n + 1;
+	}
+	line = 1;
 	for (size_t i = 0; i < text->len; i++) {
 		unsigned char c = (unsigned char)text->data[i];
 
@@ -204,7 +210,16 @@ static int set_field(const struct yaml_ctx *y, const struct field *f,
 	case F_SCALAR:
 		free(*member);
 		*member = scalar(y, v, f->key);
-		return *member ? 0 : -1;
+		if (!*member)
+			return -1;
+		/* every scalar may end up in a header: one line only */
+		if (has_crlf(*member, strlen(*member)))
+			return error("%s:%d: '%s' must be one line", y->path,
+				     node_line(y, v), f->key);
+		if (!strcmp(f->key, "url") && !url_is_web(*member))
+			return error("%s:%d: 'url' is not an http(s) URL: '%s'",
+				     y->path, node_line(y, v), *member);
+		return 0;
 	case F_LIST:
 		return scalar_list(y, v, f->key, (char ***)member,
 				   (size_t *)((char *)target + f->count));
@@ -400,8 +415,6 @@ static int require(const struct source *src, const char *value,
 {
 	if (!value || !*value)
 		return error("%s:1: missing required '%s'", src->path, key);
-	if (has_crlf(value, strlen(value)))
-		return error("%s: '%s' must be one line", src->path, key);
 	return 0;
 }
 
@@ -417,9 +430,7 @@ static int load_issue(struct digest *d, const char *path, int must_exist)
 		goto out;
 	if (must_exist) {
 		if (parse_front_matter(&src, issue_fields, d) ||
-		    require(&src, d->subject, "subject") ||
-		    (d->title && require(&src, d->title, "title")) ||
-		    (d->preheader && require(&src, d->preheader, "preheader")))
+		    require(&src, d->subject, "subject"))
 			goto out;
 		d->intro = parse_body(d, &src);
 		ret = d->intro ? 0 : -1;
@@ -447,10 +458,6 @@ static int load_entry(struct digest *d, struct entry *e, const char *path)
 	if (parse_front_matter(&src, entry_fields, e) ||
 	    require(&src, e->title, "title") || require(&src, e->url, "url"))
 		goto out;
-	if (!url_is_web(e->url)) {
-		error("%s: 'url' is not an http(s) URL: '%s'", path, e->url);
-		goto out;
-	}
 	e->body = parse_body(d, &src);
 	ret = e->body ? 0 : -1;
 out:

@@ -252,26 +252,67 @@ static int check_headers(const struct mime_headers *h)
 	const char *values[] = { h->from_name, h->from_addr, h->reply_to,
 		h->to_name, h->to_addr, h->subject, h->message_id, h->list_name,
 		h->list_id, h->unsubscribe_url, h->unsubscribe_mailto };
+	static const char *const names[] = { "From name", "From address",
+		"Reply-To", "To name", "To address", "Subject", "Message-ID",
+		"List-Id name", "List-Id", "List-Unsubscribe URL",
+		"List-Unsubscribe mailto" };
 
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
 		if (values[i] && has_crlf(values[i], strlen(values[i])))
-			return error("refusing a header value with a line break: '%.40s'",
-				     values[i]);
+			return error("refusing a %s with a line break in it", names[i]);
 	if (!h->from_addr || !h->to_addr || !h->subject || !h->message_id ||
 	    !h->list_id || !h->list_name)
 		return error("a required header is missing");
 	return 0;
 }
 
+static int has_trailing_space(const char *s, size_t len)
+{
+	for (size_t i = 1; i < len; i++)
+		if (s[i] == '\r' && (s[i - 1] == ' ' || s[i - 1] == '\t'))
+			return 1;
+	return len && (s[len - 1] == ' ' || s[len - 1] == '\t');
+}
+
+/*
+ * libetpan 1.9.4's quoted-printable encoder writes a line's trailing
+ * space or tab twice (once raw, once as =20 or =09), so the decoded text
+ * gains a character. Trailing white space means nothing in our bodies:
+ * drop it before encoding. Returns the text to encode.
+ */
+static const char *trim_line_ends(const char *s, size_t *len, struct buf *tmp)
+{
+	size_t start = 0;
+
+	if (!has_trailing_space(s, *len))
+		return s;
+	for (size_t i = 0; i <= *len; i++) {
+		size_t end = i;
+
+		if (i < *len && s[i] != '\r')
+			continue;
+		while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+			end--;
+		buf_add(tmp, s + start, end - start);
+		start = i;
+	}
+	*len = tmp->len;
+	return tmp->data;
+}
+
 int mime_message(struct buf *out, const struct mime_headers *h,
-		 const struct mime_body *body)
+		 const struct mime_body *in)
 {
 	struct mailmime *msg, *alt;
+	struct mime_body copy = *in, *body = &copy;
+	struct buf text = BUF_INIT, html = BUF_INIT;
 	MMAPString *s;
 	int col = 0, ret = 0;
 
 	if (check_headers(h))
 		return -1;
+	copy.text = trim_line_ends(in->text, &copy.text_len, &text);
+	copy.html = trim_line_ends(in->html, &copy.html_len, &html);
 	msg = mailmime_new_message_data(NULL);
 	mailmime_set_imf_fields(msg, header_fields(h));
 	alt = multipart("multipart/alternative");
@@ -286,5 +327,7 @@ int mime_message(struct buf *out, const struct mime_headers *h,
 	if (s)
 		mmap_string_free(s);
 	mailmime_free(msg);
+	buf_release(&text);
+	buf_release(&html);
 	return ret;
 }

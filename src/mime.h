@@ -53,7 +53,9 @@ struct mime_body {
 };
 
 /*
- * Appends the whole message to out. Returns 0, or error() -1 when a
+ * Appends the whole message to out. Spaces and tabs at the ends of body
+ * lines are dropped (they mean nothing in HTML or in our text, and
+ * libetpan's encoder mangles them). Returns 0, or error() -1 when a
  * header value holds CR or LF (no header injection) or libetpan fails.
  */
 int mime_message(struct buf *out, const struct mime_headers *h,

@@ -1,0 +1,271 @@
+/* mime.c: RFC 2047 words, quoted-printable bodies, header injection. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <libetpan/libetpan.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mime.h"
+#include "utf8.h"
+
+/* Decodes header text with libetpan's own RFC 2047 decoder. */
+static char *decode_words(const char *s)
+{
+	size_t index = 0;
+	char *out = NULL;
+
+	assert_int_equal(mailmime_encoded_phrase_parse("us-ascii", s, strlen(s),
+						       &index, "utf-8", &out),
+			 MAILIMF_NO_ERROR);
+	return out;
+}
+
+static void check_words(const char *s)
+{
+	struct buf b = BUF_INIT;
+	char *decoded;
+	const char *p;
+
+	mime_header_text(&b, s);
+	for (p = b.data; *p; p++)
+		assert_true((unsigned char)*p < 0x7f && *p >= 0x20);
+	/* every word at most 75 characters and valid UTF-8 on its own */
+	for (p = b.data; *p;) {
+		size_t n = strcspn(p, " ");
+
+		assert_true(n <= 75);
+		if (!strncmp(p, "=?utf-8?B?", 10)) {
+			char *word = strndup(p, n), *one = decode_words(word);
+
+			assert_true(utf8_valid(one, strlen(one)));
+			free(word);
+			free(one);
+		}
+		p += n + (p[n] == ' ');
+	}
+	decoded = decode_words(b.data);
+	assert_string_equal(decoded, s);
+	free(decoded);
+	buf_release(&b);
+}
+
+static void test_ascii_unchanged(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	mime_header_text(&b, "Best of arXiv: March 2021");
+	assert_string_equal(b.data, "Best of arXiv: March 2021");
+	buf_release(&b);
+}
+
+static void test_encoded_ascii_lookalike_is_encoded(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	mime_header_text(&b, "=?utf-8?B?SGk=?= is not a word here");
+	assert_true(!strncmp(b.data, "=?utf-8?B?", 10));
+	buf_release(&b);
+	check_words("=?utf-8?B?SGk=?= is not a word here");
+}
+
+static void test_round_trip_chinese(void **state)
+{
+	(void)state;
+	check_words("arXiv 精选：2021 年 3 月");
+	check_words("林晓");
+	check_words("Ünïcödé Ålphabet");
+}
+
+static void test_round_trip_every_length(void **state)
+{
+	/* 1 to 3 byte and 4 byte characters: no length may split one */
+	static const char *pieces[] = { "a", "é", "中", "😀" };
+	struct buf s = BUF_INIT;
+
+	(void)state;
+	for (int i = 0; i < 160; i++) {
+		buf_adds(&s, pieces[i % 4]);
+		check_words(s.data);
+	}
+	buf_release(&s);
+}
+
+static void test_base64_vectors(void **state)
+{
+	static const char *cases[][2] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = BUF_INIT;
+
+		base64_encode(&b, (const unsigned char *)cases[i][0], strlen(cases[i][0]));
+		assert_string_equal(b.data, cases[i][1]);
+		buf_release(&b);
+	}
+}
+
+/* RFC 2045 §6.7 decoding, written out here so the test does not trust
+ * libetpan's decoder. */
+static size_t qp_decode(const char *in, size_t len, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] != '=') {
+			out[o++] = in[i];
+		} else if (i + 2 < len && in[i + 1] == '\r' && in[i + 2] == '\n') {
+			i += 2;
+		} else {
+			unsigned v;
+
+			assert_true(i + 2 < len);
+			assert_int_equal(sscanf(in + i + 1, "%2X", &v), 1);
+			out[o++] = (char)v;
+			i += 2;
+		}
+	}
+	return o;
+}
+
+static struct mime_headers headers(void)
+{
+	struct mime_headers h = { 0 };
+
+	h.from_name = "Best of arXiv";
+	h.from_addr = "digest@news.example.org";
+	h.to_name = "林晓";
+	h.to_addr = "reader@example.org";
+	h.subject = "arXiv 精选：2021 年 3 月";
+	h.message_id = "1.abc@news.example.org";
+	h.date = 1617192000;
+	h.list_name = "Best of arXiv";
+	h.list_id = "arxiv.news.example.org";
+	h.unsubscribe_url = "https://news.example.org/u/x";
+	return h;
+}
+
+/* Finds part n's body (after its blank line) up to the next boundary. */
+static void body_of(const char *msg, const char *type, const char **start,
+		    size_t *len)
+{
+	const char *p = strstr(msg, type), *end;
+
+	assert_non_null(p);
+	p = strstr(p, "\r\n\r\n");
+	assert_non_null(p);
+	p += 4;
+	end = strstr(p, "\r\n--=_");
+	assert_non_null(end);
+	*start = p;
+	*len = (size_t)(end - p);	/* the CRLF before "--" is the delimiter's */
+}
+
+static void test_quoted_printable_lines(void **state)
+{
+	struct buf text = BUF_INIT, msg = BUF_INIT;
+	struct mime_headers h = headers();
+	struct mime_body body = { 0 };
+	const char *qp;
+	size_t qp_len, decoded_len;
+	char *decoded;
+
+	(void)state;
+	for (int i = 0; i < 300; i++)
+		buf_adds(&text, "中文");
+	buf_adds(&text, "\r\ntrailing spaces   \r\n.\r\nFrom the start\r\n");
+	buf_addchars(&text, 'x', 2000);
+	buf_adds(&text, "\r\ntab\t\r\n=equals=\r\n");
+	body = (struct mime_body){ text.data, text.len, "<p>hi</p>\r\n", 11, NULL, 0 };
+	assert_int_equal(mime_message(&msg, &h, &body), 0);
+	for (const char *p = msg.data; *p;) {
+		size_t n = strcspn(p, "\r");
+
+		assert_true(n <= 78);
+		assert_true(p[n] == '\r' && p[n + 1] == '\n');
+		p += n + 2;
+	}
+	for (size_t i = 0; i < msg.len; i++)
+		assert_true((unsigned char)msg.data[i] < 0x80);
+	body_of(msg.data, "text/plain", &qp, &qp_len);
+	for (const char *p = qp; p < qp + qp_len;) {
+		size_t n = strcspn(p, "\r");
+
+		assert_true(n <= 76);
+		p += n + 2;
+	}
+	decoded = malloc(qp_len);
+	decoded_len = qp_decode(qp, qp_len, decoded);
+	/* trailing white space is dropped, everything else survives */
+	{
+		char *expect = strdup(text.data), *p;
+
+		while ((p = strstr(expect, " \r")) || (p = strstr(expect, "\t\r")))
+			memmove(p, p + 1, strlen(p));
+		assert_int_equal(decoded_len, strlen(expect));
+		assert_memory_equal(decoded, expect, decoded_len);
+		free(expect);
+	}
+	free(decoded);
+	buf_release(&text);
+	buf_release(&msg);
+}
+
+static void test_header_injection_refused(void **state)
+{
+	struct mime_headers h = headers();
+	struct mime_body body = { "x\r\n", 3, "<p>x</p>\r\n", 10, NULL, 0 };
+	struct buf msg = BUF_INIT;
+
+	(void)state;
+	h.to_name = "Eve\r\nBcc: victim@example.org";
+	assert_int_equal(mime_message(&msg, &h, &body), -1);
+	h = headers();
+	h.subject = "Hello\nBcc: victim@example.org";
+	assert_int_equal(mime_message(&msg, &h, &body), -1);
+	assert_int_equal(msg.len, 0);
+	buf_release(&msg);
+}
+
+static void test_headers_present(void **state)
+{
+	struct mime_headers h = headers();
+	struct mime_body body = { "x\r\n", 3, "<p>x</p>\r\n", 10, NULL, 0 };
+	struct buf msg = BUF_INIT;
+
+	(void)state;
+	assert_int_equal(mime_message(&msg, &h, &body), 0);
+	assert_non_null(strstr(msg.data, "\r\nMessage-ID: <1.abc@news.example.org>\r\n"));
+	assert_non_null(strstr(msg.data, "\r\nList-Id: Best of arXiv <arxiv.news.example.org>\r\n"));
+	assert_non_null(strstr(msg.data, "\r\nList-Unsubscribe: <https://news.example.org/u/x>\r\n"));
+	assert_non_null(strstr(msg.data, "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+	assert_non_null(strstr(msg.data, "To: =?utf-8?B?5p6X5pmT?= <reader@example.org>\r\n"));
+	assert_non_null(strstr(msg.data, "boundary=\"=_"));
+	assert_null(strstr(msg.data, "multipart/related"));
+	buf_release(&msg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ascii_unchanged),
+		cmocka_unit_test(test_encoded_ascii_lookalike_is_encoded),
+		cmocka_unit_test(test_round_trip_chinese),
+		cmocka_unit_test(test_round_trip_every_length),
+		cmocka_unit_test(test_base64_vectors),
+		cmocka_unit_test(test_quoted_printable_lines),
+		cmocka_unit_test(test_header_injection_refused),
+		cmocka_unit_test(test_headers_present),
+	};
+
+	return cmocka_run_group_tests_name("mime", tests, NULL, NULL);
+}
