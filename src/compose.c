@@ -119,33 +119,41 @@ static struct tv *slot_value(enum slot which)
 	return v;
 }
 
-static void set_rendered(struct tv *map, const char *key, cmark_node *doc,
-			 const struct md_opts *o, struct md_links *links)
-{
-	struct buf html = BUF_INIT, text = BUF_INIT, k = BUF_INIT;
+/* Builds the data of one template: the HTML or the text flavour. */
+struct builder {
+	const struct md_opts *o;
+	int                   text;	/* prose wrapped, Markdown as text */
+	struct md_links       links;	/* the text's numbered references */
+};
 
-	if (doc) {
-		md_html(&html, doc, o);
-		md_text(&text, doc, o, links);
+/* Sets a prose value: in the text flavour, wrapped to the text width. */
+static void set_prose(struct builder *b, struct tv *map, const char *key,
+		      const char *s)
+{
+	struct buf w = BUF_INIT;
+
+	if (!s || !b->text) {
+		tv_set_str(map, key, s);
+		return;
 	}
-	buf_addf(&k, "%s_html", key);
-	tv_set(map, k.data, tv_strn(html.data, html.len));
-	buf_reset(&k);
-	buf_addf(&k, "%s_text", key);
-	tv_set(map, k.data, tv_strn(text.data, text.len));
-	buf_release(&html);
-	buf_release(&text);
-	buf_release(&k);
+	wrap_paragraph(&w, s, strlen(s), TEXT_WIDTH, "", "");
+	if (w.len && w.data[w.len - 1] == '\n')
+		buf_truncate(&w, w.len - 1);
+	tv_set(map, key, tv_strn(w.data, w.len));
+	buf_release(&w);
 }
 
-static void set_wrapped(struct tv *map, const char *key, const char *s)
+static void set_markdown(struct builder *b, struct tv *map, const char *key,
+			 cmark_node *doc)
 {
-	struct buf b = BUF_INIT;
+	struct buf out = BUF_INIT;
 
-	wrap_paragraph(&b, s, strlen(s), TEXT_WIDTH, "", "");
-	buf_truncate(&b, b.len && b.data[b.len - 1] == '\n' ? b.len - 1 : b.len);
-	tv_set(map, key, tv_strn(b.data, b.len));
-	buf_release(&b);
+	if (doc && b->text)
+		md_text(&out, doc, b->o, &b->links);
+	else if (doc)
+		md_html(&out, doc, b->o);
+	tv_set(map, key, tv_strn(out.data, out.len));
+	buf_release(&out);
 }
 
 static struct tv *entry_links(const struct entry *e, const struct theme *th)
@@ -165,8 +173,8 @@ static struct tv *entry_links(const struct entry *e, const struct theme *th)
 	return list;
 }
 
-static struct tv *entry_data(const struct entry *e, size_t index,
-			     const struct md_opts *o, struct md_links *links)
+static struct tv *entry_data(struct builder *b, const struct entry *e,
+			     size_t index)
 {
 	struct tv *m = tv_map(), *tags = tv_list();
 	struct buf authors = BUF_INIT;
@@ -178,38 +186,35 @@ static struct tv *entry_data(const struct entry *e, size_t index,
 		tv_push(tags, tv_str(e->tags[i]));
 	snprintf(n, sizeof(n), "%zu", index);
 	tv_set_str(m, "index", n);
-	tv_set_str(m, "title", e->title);
-	set_wrapped(m, "title_wrapped", e->title);
+	set_prose(b, m, "title", e->title);
 	tv_set_str(m, "url", e->url);
-	tv_set_str(m, "authors", authors.len ? authors.data : NULL);
-	if (authors.len)
-		set_wrapped(m, "authors_wrapped", authors.data);
+	set_prose(b, m, "authors", authors.len ? authors.data : NULL);
 	tv_set(m, "tags", tags);
-	tv_set(m, "links", entry_links(e, o->theme));
-	set_rendered(m, "body", e->body, o, links);
+	tv_set(m, "links", entry_links(e, b->o->theme));
+	set_markdown(b, m, "body", e->body);
 	buf_release(&authors);
 	return m;
 }
 
-static struct tv *newsletter_data(const struct config *c)
+static struct tv *newsletter_data(struct builder *b, const struct config *c)
 {
 	struct tv *m = tv_map();
 
-	tv_set_str(m, "name", c->name);
-	tv_set_str(m, "postal_address", c->postal_address);
-	tv_set_str(m, "reason", c->reason);
+	set_prose(b, m, "name", c->name);
+	set_prose(b, m, "postal_address", c->postal_address);
+	set_prose(b, m, "reason", c->reason);
 	tv_set_str(m, "base_url", c->base_url);
 	return m;
 }
 
-static struct tv *issue_data(const struct digest *d)
+static struct tv *issue_data(struct builder *b, const struct digest *d)
 {
 	struct tv *m = tv_map();
 
 	tv_set_str(m, "id", d->id);
 	tv_set_str(m, "subject", d->subject);
-	tv_set_str(m, "title", d->title);
-	tv_set_str(m, "preheader", d->preheader);
+	set_prose(b, m, "title", d->title);
+	set_prose(b, m, "preheader", d->preheader);
 	tv_set_str(m, "date", d->date);
 	return m;
 }
@@ -229,28 +234,28 @@ static struct tv *links_data(const struct md_links *links)
 	return list;
 }
 
-/* Everything the templates may use; see templates/README.md. */
+/* Everything a template may use; templates/README.md lists it. */
 static struct tv *template_data(const struct digest *d, const struct config *c,
-				const struct md_opts *o)
+				const struct md_opts *o, int text)
 {
+	struct builder b = { o, text, { NULL, 0 } };
 	struct tv *data = tv_map(), *entries = tv_list(), *recipient;
-	struct md_links links = { NULL, 0 };
 
-	tv_set(data, "newsletter", newsletter_data(c));
-	tv_set(data, "issue", issue_data(d));
+	tv_set(data, "newsletter", newsletter_data(&b, c));
+	tv_set(data, "issue", issue_data(&b, d));
 	tv_set(data, "labels", theme_labels(o->theme));
-	set_rendered(data, "intro", d->intro, o, &links);
+	set_markdown(&b, data, "intro", d->intro);
 	for (size_t i = 0; i < d->nentries; i++)
-		tv_push(entries, entry_data(&d->entries[i], i + 1, o, &links));
+		tv_push(entries, entry_data(&b, &d->entries[i], i + 1));
 	tv_set(data, "entries", entries);
-	set_rendered(data, "outro", d->outro, o, &links);
-	tv_set(data, "links", links_data(&links));
-	tv_set(data, "has_links", tv_bool(links.n > 0));
+	set_markdown(&b, data, "outro", d->outro);
+	tv_set(data, "links", links_data(&b.links));
+	tv_set(data, "has_links", tv_bool(b.links.n > 0));
 	recipient = tv_set(data, "recipient", tv_map());
 	tv_set(recipient, "email", slot_value(SLOT_EMAIL));
 	tv_set(recipient, "name", slot_value(SLOT_NAME));
 	tv_set(data, "unsubscribe_url", slot_value(SLOT_UNSUBSCRIBE));
-	md_links_release(&links);
+	md_links_release(&b.links);
 	return data;
 }
 
@@ -332,18 +337,20 @@ static int compose(struct issue *is, const struct digest *d,
 {
 	struct md_image *md = xcalloc(d->nimages + 1, sizeof(*md));
 	struct md_opts o = { theme, md, d->nimages, c->allow_raw_html, TEXT_WIDTH };
-	struct tv *data = NULL;
+	struct tv *html = NULL, *text = NULL;
 	int ret = -1;
 
 	if (set_from(is, c) || load_images(is, d, c, md))
 		goto out;
-	data = template_data(d, c, &o);
-	if (render(dir, "digest.html.mustache", data, &is->html) ||
-	    render(dir, "digest.txt.mustache", data, &is->text))
+	html = template_data(d, c, &o, 0);
+	text = template_data(d, c, &o, 1);
+	if (render(dir, "digest.html.mustache", html, &is->html) ||
+	    render(dir, "digest.txt.mustache", text, &is->text))
 		goto out;
 	ret = 0;
 out:
-	tv_free(data);
+	tv_free(html);
+	tv_free(text);
 	free(md);
 	return ret;
 }

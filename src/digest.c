@@ -283,8 +283,15 @@ static int parse_front_matter(const struct source *src,
 	yaml_parser_set_input_string(&parser, (const unsigned char *)src->yaml,
 				     src->yaml_len);
 	if (!yaml_parser_load(&parser, &y.doc)) {
-		ret = error("%s:%d: front matter is not valid YAML: %s",
-			    src->path, y.line0 + (int)parser.problem_mark.line + 1,
+		/* the context ("while parsing a flow sequence") points at the
+		 * line the editor wrote; the problem mark may be past it */
+		yaml_mark_t mark = parser.context ? parser.context_mark
+						  : parser.problem_mark;
+
+		ret = error("%s:%d: front matter is not valid YAML: %s%s%s",
+			    src->path, y.line0 + (int)mark.line + 1,
+			    parser.context ? parser.context : "",
+			    parser.context ? ", " : "",
 			    parser.problem ? parser.problem : "syntax error");
 		yaml_parser_delete(&parser);
 		return ret;

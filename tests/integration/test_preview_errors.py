@@ -38,7 +38,7 @@ CASES = [
     ("01-transgan.md", 'title: "TransGAN: Two',
      'title: "Injected\\r\\nBcc: victim@example.org\\r\\nX: TransGAN: Two',
      "'title' must be one line"),
-    ("issue.md", "每个月", "每个\x07月", "issue.md:7: control character 0x07"),
+    ("issue.md", "每个月", "每个\x07月", "issue.md:8: control character 0x07"),
 ]
 
 
@@ -79,10 +79,11 @@ def test_every_problem_is_reported(project):
 def test_invalid_utf8(project):
     digest = project.copy_digest()
     path = digest / "03-automate-scientific-reviewing.md"
+    lines = path.read_bytes().count(b"\n")
     path.write_bytes(path.read_bytes() + b"\xff\xfe\n")
     proc = project.run("preview", digest, "-o", "out")
     assert proc.returncode == EX_DATAERR
-    assert "03-automate-scientific-reviewing.md: not valid UTF-8" in proc.stderr
+    assert f"03-automate-scientific-reviewing.md:{lines + 1}: not valid UTF-8" in proc.stderr
 
 
 def test_missing_digest(project):

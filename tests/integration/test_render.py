@@ -1,5 +1,6 @@
 """The HTML part in a real browser: headless Chromium at phone and desktop widths."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -10,21 +11,28 @@ CHROMIUM = shutil.which("chromium")
 
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="chromium is installed by make deps")
 
-# Writes the layout's measurements into the DOM, which --dump-dom prints.
-PROBE = """<script>
-window.addEventListener('load', function () {
-  var d = document.documentElement, b = document.body;
-  var imgs = Array.prototype.filter.call(document.images, function (i) {
-    return i.getBoundingClientRect().right > window.innerWidth + 1; }).length;
+# Headless Chromium will not make a window narrower than 500 px, so the
+# email is laid out in an iframe of the width under test (an iframe is its
+# document's viewport: media queries and scrollWidth answer to it), and the
+# measurements are written into the DOM, which --dump-dom prints.
+PROBE = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" style="width:%(width)dpx;height:1200px;border:0"></iframe>
+<script>
+var f = document.getElementById('f');
+f.onload = function () {
+  var w = f.contentWindow, d = f.contentDocument;
+  var imgs = Array.prototype.slice.call(d.images);
   var p = document.createElement('pre');
-  p.id = 'probe';
-  p.textContent = 'scroll=' + Math.max(d.scrollWidth, b.scrollWidth) +
-    ' viewport=' + window.innerWidth + ' overflowing_images=' + imgs +
-    ' broken_images=' + Array.prototype.filter.call(document.images,
-      function (i) { return !i.naturalWidth; }).length;
-  b.appendChild(p);
-});
-</script>"""
+  p.textContent = 'scroll=' + Math.max(d.documentElement.scrollWidth,
+      d.body.scrollWidth) + ' viewport=' + w.innerWidth +
+    ' overflowing_images=' + imgs.filter(function (i) {
+      return i.getBoundingClientRect().right > w.innerWidth + 1; }).length +
+    ' broken_images=' + imgs.filter(function (i) {
+      return !i.naturalWidth; }).length;
+  document.body.appendChild(p);
+};
+f.srcdoc = %(html)s;
+</script></body></html>"""
 
 
 def chromium(*args, timeout=60):
@@ -42,18 +50,17 @@ def page(tmp_path_factory):
     project = Project(tmp_path_factory.mktemp("render"))
     digest = project.copy_digest()
     project.run("preview", digest, "-o", "out", check=True)
-    html = (project.path / "out" / "2021-03.html").read_text()
-    probe = project.path / "probe.html"
-    probe.write_text(html.replace("</body>", PROBE + "</body>"))
-    return project, probe
+    return project, project.path / "out" / "2021-03.html"
 
 
 @pytest.mark.parametrize("width", [375, 600, 1024])
 def test_no_horizontal_scrolling(page, width, tmp_path):
-    project, probe = page
+    project, html = page
+    probe = tmp_path / "probe.html"
+    probe.write_text(PROBE % {"width": width,
+                              "html": json.dumps(html.read_text())})
     proc = chromium(f"--user-data-dir={tmp_path / 'profile'}",
-                    f"--window-size={width},900", "--dump-dom",
-                    probe.as_uri())
+                    "--window-size=1200,1400", "--dump-dom", probe.as_uri())
     m = re.search(r"scroll=(\d+) viewport=(\d+) overflowing_images=(\d+) "
                   r"broken_images=(\d+)", proc.stdout)
     assert m, proc.stderr[-2000:]
@@ -65,8 +72,8 @@ def test_no_horizontal_scrolling(page, width, tmp_path):
 
 
 def test_screenshot_is_not_blank(page, tmp_path):
-    project, probe = page
+    project, html = page
     shot = tmp_path / "shot.png"
-    chromium(f"--user-data-dir={tmp_path / 'profile'}", "--window-size=375,1400",
-             f"--screenshot={shot}", probe.as_uri())
+    chromium(f"--user-data-dir={tmp_path / 'profile'}", "--window-size=600,1400",
+             f"--screenshot={shot}", html.as_uri())
     assert shot.exists() and shot.stat().st_size > 20_000

@@ -1,0 +1,365 @@
+/*
+ * csv.c: RFC 4180 reading (streamed, with line numbers and recovery
+ * after malformed records) and writing.
+ *
+ * Reader results are rendered one record a line, "LINE:[f1][f2]" or
+ * "LINE:E:reason", so each case reads as input and expected output.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "csv.h"
+
+#define CHUNK 65536	/* the reader's chunk size, to test its edges */
+
+static FILE *input(const char *data, size_t len)
+{
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	rewind(f);
+	return f;
+}
+
+/* Reads every record of data into out, rendered as described above. */
+static void render(const char *data, size_t len, struct buf *out)
+{
+	FILE *f = input(data, len);
+	struct csv_reader *r = csv_reader_new(f);
+	struct csv_record rec;
+	const char *why;
+	int rc;
+
+	while ((rc = csv_read(r, &rec, &why)) != 0) {
+		buf_addf(out, "%ld:", rec.line);
+		if (rc < 0)
+			buf_addf(out, "E:%s", why);
+		for (size_t i = 0; rc > 0 && i < rec.nfields; i++) {
+			assert_int_equal(strlen(rec.fields[i]), rec.lens[i]);
+			buf_addch(out, '[');
+			buf_add(out, rec.fields[i], rec.lens[i]);
+			buf_addch(out, ']');
+		}
+		buf_addch(out, '\n');
+	}
+	/* The end is sticky. */
+	assert_int_equal(csv_read(r, &rec, &why), 0);
+	csv_free(r);
+	fclose(f);
+}
+
+static void check_n(const char *data, size_t len, const char *want)
+{
+	struct buf got = BUF_INIT;
+
+	render(data, len, &got);
+	assert_string_equal(got.data, want);
+	buf_release(&got);
+}
+
+#define check(data, want) check_n(data, sizeof(data) - 1, want)
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void test_simple(void **state)
+{
+	(void)state;
+	check("a,b,c\nd,e,f\n", "1:[a][b][c]\n2:[d][e][f]\n");
+	check("a,b", "1:[a][b]\n");		/* no final line end */
+	check("", "");
+	check("x", "1:[x]\n");
+}
+
+static void test_bom(void **state)
+{
+	(void)state;
+	check("\xef\xbb\xbf" "email,name\r\nx,y\r\n",
+	      "1:[email][name]\n2:[x][y]\n");
+	check("\xef\xbb\xbf", "");
+	/* Only the first three bytes of the file may be a BOM. */
+	check("a\n\xef\xbb\xbf" "b\n", "1:[a]\n2:[\xef\xbb\xbf" "b]\n");
+}
+
+static void test_line_ends(void **state)
+{
+	(void)state;
+	check("a,b\r\nc,d\r\n", "1:[a][b]\n2:[c][d]\n");
+	check("a\r\nb\nc\rd", "1:[a]\n2:[b]\n3:[c]\n4:[d]\n");
+}
+
+static void test_quoted(void **state)
+{
+	(void)state;
+	check("\"a,b\",c\n", "1:[a,b][c]\n");
+	check("\"say \"\"hi\"\"\",x\n", "1:[say \"hi\"][x]\n");
+	check("\"\"\"\"\n", "1:[\"]\n");
+	check("\"\",x\n", "1:[][x]\n");
+	check("\"a\"", "1:[a]\n");
+	check("\" spaced \"\n", "1:[ spaced ]\n");
+}
+
+static void test_embedded_line_breaks(void **state)
+{
+	(void)state;
+	check("\"line1\nline2\",x\nnext,y\n",
+	      "1:[line1\nline2][x]\n3:[next][y]\n");
+	check("\"a\r\nb\r\nc\"\r\nd\r\n", "1:[a\r\nb\r\nc]\n4:[d]\n");
+	check("\"\n\n\n\"\nz\n", "1:[\n\n\n]\n5:[z]\n");
+}
+
+static void test_empty_fields(void **state)
+{
+	(void)state;
+	check(",,\n", "1:[][][]\n");
+	check("a,,b\n", "1:[a][][b]\n");
+	check("a,b,\n", "1:[a][b][]\n");	/* trailing empty field */
+	check("a,", "1:[a][]\n");
+	check(" \n", "1:[ ]\n");		/* not an empty line */
+}
+
+static void test_empty_lines(void **state)
+{
+	(void)state;
+	check("\n\na\n\r\n\nb\n\n", "3:[a]\n6:[b]\n");
+	check("\r\n\r\n", "");
+}
+
+static void test_unterminated_quote(void **state)
+{
+	(void)state;
+	check("a,b\n\"open,x\ny,z\n",
+	      "1:[a][b]\n2:E:quoted field not closed at the end of the file\n");
+	check("x\ny,\"", "1:[x]\n2:E:quoted field not closed at the end of the file\n");
+}
+
+static void test_quote_in_unquoted_field(void **state)
+{
+	(void)state;
+	check("ab\"c,d\nok,1\n", "1:E:quote inside an unquoted field\n2:[ok][1]\n");
+	check("a, \"b\"\nok\n", "1:E:quote inside an unquoted field\n2:[ok]\n");
+}
+
+static void test_text_after_closing_quote(void **state)
+{
+	(void)state;
+	check("\"ab\"c,d\nok\n", "1:E:text after a closing quote\n2:[ok]\n");
+	check("\"ab\" ,d\r\nok\r\n", "1:E:text after a closing quote\n2:[ok]\n");
+	/* The error is on line 2 of a record from line 1: the rest of
+	 * line 2 is dropped and reading goes on at line 3. */
+	check("\"a\nb\"x,y\nnext\n", "1:E:text after a closing quote\n3:[next]\n");
+}
+
+static void test_invalid_utf8(void **state)
+{
+	(void)state;
+	check("good\nbad\xff,x\nnext\n", "1:[good]\n2:E:invalid UTF-8\n3:[next]\n");
+	check("x,\"bad\xc3\"\nnext\n", "1:E:invalid UTF-8\n2:[next]\n");
+	check("\xc0\xaf\nok\n", "1:E:invalid UTF-8\n2:[ok]\n");	/* overlong */
+	check("\xed\xa0\x80\nok\n", "1:E:invalid UTF-8\n2:[ok]\n"); /* surrogate */
+	check("\xf4\x90\x80\x80\n", "1:E:invalid UTF-8\n");	/* > U+10FFFF */
+	check("caf\xc3\xa9,\xf0\x9f\x98\x80\n", "1:[caf\xc3\xa9][\xf0\x9f\x98\x80]\n");
+}
+
+static void test_nul_byte(void **state)
+{
+	(void)state;
+	check("a\0b,c\nnext\n", "1:E:NUL byte in field\n2:[next]\n");
+	check("\"a\0b\",c\nnext\n", "1:E:NUL byte in field\n2:[next]\n");
+}
+
+static void test_many_errors_keep_line_numbers(void **state)
+{
+	(void)state;
+	check("h1,h2\n"
+	      "\"multi\nline\",ok\n"
+	      "bad\"quote\n"
+	      "\n"
+	      "\"x\"y\n"
+	      "fine,\xff\n"
+	      "last,row",
+	      "1:[h1][h2]\n"
+	      "2:[multi\nline][ok]\n"
+	      "4:E:quote inside an unquoted field\n"
+	      "6:E:text after a closing quote\n"
+	      "7:E:invalid UTF-8\n"
+	      "8:[last][row]\n");
+}
+
+/* ---- records longer than the reader's chunk ----------------------------- */
+
+static void test_long_fields(void **state)
+{
+	size_t n = 200 * 1000;
+	struct buf in = BUF_INIT, want = BUF_INIT, got = BUF_INIT;
+	char *big = malloc(n);
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		big[i] = "abc,\"\n"[i % 6];
+	/* quoted: commas, doubled quotes and line breaks across chunks */
+	buf_adds(&in, "id,\"");
+	for (size_t i = 0; i < n; i++) {
+		buf_addch(&in, big[i]);
+		if (big[i] == '"')
+			buf_addch(&in, '"');
+	}
+	buf_adds(&in, "\",z\n");
+	/* unquoted: plain letters */
+	buf_adds(&in, "p,");
+	buf_addchars(&in, 'q', n);
+	buf_adds(&in, "\nend\n");
+
+	buf_adds(&want, "1:[id][");
+	buf_add(&want, big, n);
+	buf_adds(&want, "][z]\n");
+	buf_addf(&want, "%zu:[p][", 1 + n / 6 + 1);
+	buf_addchars(&want, 'q', n);
+	buf_addf(&want, "]\n%zu:[end]\n", 1 + n / 6 + 2);
+
+	render(in.data, in.len, &got);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.data, want.data, want.len);
+	free(big);
+	buf_release(&in);
+	buf_release(&want);
+	buf_release(&got);
+}
+
+/* A CRLF and a doubled quote split by the chunk boundary. */
+static void test_chunk_edges(void **state)
+{
+	struct buf in = BUF_INIT, want = BUF_INIT, got = BUF_INIT;
+
+	(void)state;
+	buf_addchars(&in, 'a', CHUNK - 1);	/* '\r' is the chunk's last byte */
+	buf_adds(&in, "\r\nb\r\n");
+	buf_addchars(&want, 'a', CHUNK - 1);
+	buf_adds(&want, "]\n2:[b]\n");
+	render(in.data, in.len, &got);
+	assert_string_equal(got.data + 3, want.data);
+
+	buf_reset(&in);
+	buf_reset(&got);
+	buf_addch(&in, '"');
+	buf_addchars(&in, 'a', CHUNK - 2);	/* the "" straddles the edge */
+	buf_adds(&in, "\"\"\"\nb\n");
+	render(in.data, in.len, &got);
+	assert_int_equal(got.len, 3 + CHUNK - 2 + 2 + 7);
+	assert_memory_equal(got.data + 3 + CHUNK - 2, "\"]\n2:[b]\n", 9);
+	buf_release(&in);
+	buf_release(&want);
+	buf_release(&got);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static void field_is(const char *field, const char *want)
+{
+	struct buf out = BUF_INIT;
+
+	csv_add_field(&out, field, strlen(field));
+	assert_string_equal(out.data, want);
+	buf_release(&out);
+}
+
+static void test_writer_quoting(void **state)
+{
+	(void)state;
+	field_is("plain", "plain");
+	field_is("mid space", "mid space");
+	field_is("", "");
+	field_is("a,b", "\"a,b\"");
+	field_is("say \"hi\"", "\"say \"\"hi\"\"\"");
+	field_is("\"", "\"\"\"\"");
+	field_is("a\nb", "\"a\nb\"");
+	field_is("a\rb", "\"a\rb\"");
+	field_is(" lead", "\" lead\"");
+	field_is("trail ", "\"trail \"");
+	field_is("张三", "张三");
+}
+
+static void test_writer_records(void **state)
+{
+	const char *rec[] = { "a", "b,c", "" };
+	const char *lone[] = { "" };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	csv_add_record(&out, rec, 3);
+	assert_string_equal(out.data, "a,\"b,c\",\r\n");
+	buf_reset(&out);
+	/* A lone empty field is quoted, or it would read as an empty line. */
+	csv_add_record(&out, lone, 1);
+	assert_string_equal(out.data, "\"\"\r\n");
+	buf_release(&out);
+}
+
+static void test_round_trip(void **state)
+{
+	static const char *const rows[][4] = {
+		{ "email", "name", "note", "" },
+		{ "a@example.org", "Lovelace, Ada", "say \"hi\"", " padded " },
+		{ "b@example.org", "multi\nline\r\nbreaks\rhere", "", "," },
+		{ "c@example.org", "emoji 😀 👩‍👩‍👧 🇪🇺", "مرحبا بالعالم", "\"" },
+		{ "d@example.org", "עברית and English", "張三 李四", "\"\",\"\"" },
+	};
+	size_t nrows = sizeof(rows) / sizeof(rows[0]);
+	struct buf out = BUF_INIT;
+	struct csv_reader *r;
+	struct csv_record rec;
+	const char *why;
+	FILE *f;
+
+	(void)state;
+	for (size_t i = 0; i < nrows; i++)
+		csv_add_record(&out, rows[i], 4);
+	f = input(out.data, out.len);
+	r = csv_reader_new(f);
+	for (size_t i = 0; i < nrows; i++) {
+		assert_int_equal(csv_read(r, &rec, &why), 1);
+		assert_int_equal(rec.nfields, 4);
+		for (size_t j = 0; j < 4; j++) {
+			assert_int_equal(rec.lens[j], strlen(rows[i][j]));
+			assert_string_equal(rec.fields[j], rows[i][j]);
+		}
+	}
+	assert_int_equal(csv_read(r, &rec, &why), 0);
+	csv_free(r);
+	fclose(f);
+	buf_release(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_simple),
+		cmocka_unit_test(test_bom),
+		cmocka_unit_test(test_line_ends),
+		cmocka_unit_test(test_quoted),
+		cmocka_unit_test(test_embedded_line_breaks),
+		cmocka_unit_test(test_empty_fields),
+		cmocka_unit_test(test_empty_lines),
+		cmocka_unit_test(test_unterminated_quote),
+		cmocka_unit_test(test_quote_in_unquoted_field),
+		cmocka_unit_test(test_text_after_closing_quote),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_many_errors_keep_line_numbers),
+		cmocka_unit_test(test_long_fields),
+		cmocka_unit_test(test_chunk_edges),
+		cmocka_unit_test(test_writer_quoting),
+		cmocka_unit_test(test_writer_records),
+		cmocka_unit_test(test_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
