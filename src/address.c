@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "utf8.h"
 #include "util.h"
 
 #define LOCAL_MAX	64	/* RFC 5321 §4.5.3.1.1 */
@@ -18,53 +19,6 @@ static const char non_ascii_local[] =
 	"non-ASCII local part (SMTPUTF8 is not supported)";
 
 /* ---- characters --------------------------------------------------------- */
-
-/*
- * Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
- * Same contract as utf8_decode() in utf8.h, which is not in this tree yet;
- * swap it in when it lands.
- */
-static size_t u8_decode(const char *str, size_t n, uint32_t *cp)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	uint32_t c = s[0], min;
-	size_t len;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, c &= 0x1f, min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3, c &= 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, c &= 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-static int u8_valid(const char *s, size_t n)
-{
-	uint32_t cp;
-
-	for (size_t i = 0, k; i < n; i += k)
-		if (!(k = u8_decode(s + i, n - i, &cp)))
-			return 0;
-	return 1;
-}
 
 static int is_alnum(unsigned char c)
 {
@@ -330,7 +284,7 @@ static const char *to_a_labels(const char *d, struct buf *out)
 	const char *why = NULL;
 	int rc;
 
-	if (!u8_valid(d, strlen(d)))
+	if (!utf8_valid(d, strlen(d)))
 		return "invalid UTF-8 in domain";
 	add_lower(&lower, d, strlen(d));
 	rc = idn2_to_ascii_8z(lower.data, &ascii, IDN2_NONTRANSITIONAL);
@@ -420,7 +374,7 @@ const char *address_check_name(const char *name)
 	if (has_crlf(name, len))
 		return "CR or LF in display name";
 	for (size_t i = 0; i < len; i += n) {
-		if (!(n = u8_decode(name + i, len - i, &cp)))
+		if (!(n = utf8_decode(name + i, len - i, &cp)))
 			return "invalid UTF-8 in display name";
 		/* C0, DEL and C1: none belongs in a header. */
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "util.h"
 
 /*
@@ -239,56 +240,6 @@ static const char *read_fields(struct csv_reader *r)
 	return NULL;
 }
 
-/*
- * Length of the strict UTF-8 sequence at s (no overlongs, surrogates or
- * code points above U+10FFFF), or 0. Local until utf8.c is in this tree:
- * then utf8_valid() replaces this and valid_utf8() below.
- */
-static size_t seq_len(const unsigned char *s, size_t n)
-{
-	uint32_t c = s[0], min;
-	size_t k;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		k = 2, c &= 0x1f, min = 0x80;
-	else if ((c & 0xf0) == 0xe0)
-		k = 3, c &= 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		k = 4, c &= 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n < k)
-		return 0;
-	for (size_t j = 1; j < k; j++) {
-		if ((s[j] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[j] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return k;
-}
-
-/* The whole record at once (the NULs between fields are ASCII); ASCII,
- * the common case, is checked eight bytes at a time. */
-static int valid_utf8(const unsigned char *s, size_t n)
-{
-	const uint64_t high = 0x8080808080808080u;
-	size_t i = 0, k;
-	uint64_t w;
-
-	while (i < n) {
-		if (n - i >= 8 && (memcpy(&w, s + i, 8), !(w & high)))
-			k = 8;
-		else if (s[i] < 0x80)
-			k = 1;
-		else if (!(k = seq_len(s + i, n - i)))
-			return 0;
-		i += k;
-	}
-	return 1;
-}
-
 /* Skips empty lines; returns 0 at the end of the input. */
 static int skip_empty_lines(struct csv_reader *r)
 {
@@ -314,7 +265,7 @@ int csv_read(struct csv_reader *r, struct csv_record *rec,
 	buf_reset(&r->data);
 	r->nfields = 0;
 	why = read_fields(r);
-	if (!why && !valid_utf8((const unsigned char *)r->data.data, r->data.len))
+	if (!why && !utf8_valid(r->data.data, r->data.len))
 		why = "invalid UTF-8";
 	if (why) {
 		*reason = why;
