@@ -40,8 +40,10 @@ struct issue {
 	char              *from_name;
 	char              *from_addr;
 	char              *reply_to;
-	struct slotted     html, text;
+	struct slotted     html, text;	/* as rendered, CRLF */
+	struct slotted     html_qp, text_qp;	/* quoted-printable, for messages */
 	struct image      *images;
+	struct buf        *base64;	/* each image encoded, once */
 	struct mime_image *parts;	/* the images as MIME parts */
 	char             **cids;	/* "cid:..." URLs, the HTML's img src */
 	size_t             nimages;
@@ -83,12 +85,37 @@ static void slotted_release(struct slotted *s)
 	free(s->slots);
 }
 
+enum fill { FILL_TEXT, FILL_HTML, FILL_TEXT_QP, FILL_HTML_QP };
+
+static void add_value(struct buf *out, const char *v, enum fill how)
+{
+	struct buf escaped = BUF_INIT;
+
+	switch (how) {
+	case FILL_TEXT:
+		buf_adds(out, v);
+		break;
+	case FILL_HTML:
+		html_escape(out, v, strlen(v));
+		break;
+	case FILL_TEXT_QP:
+		mime_qp_encode(out, v, strlen(v), 1);
+		break;
+	case FILL_HTML_QP:
+		html_escape(&escaped, v, strlen(v));
+		mime_qp_encode(out, escaped.data, escaped.len, 1);
+		break;
+	}
+	buf_release(&escaped);
+}
+
 /* Appends s with the recipient's values in its slots. */
 static void slotted_fill(const struct slotted *s, const struct recipient *r,
-			 int html, struct buf *out)
+			 enum fill how, struct buf *out)
 {
 	size_t at = 0;
 
+	buf_grow(out, s->text.len + 256);
 	for (size_t i = 0; i < s->nslots; i++) {
 		const char *v = s->slots[i].which == SLOT_EMAIL ? r->email :
 				s->slots[i].which == SLOT_NAME ? r->name :
@@ -96,14 +123,30 @@ static void slotted_fill(const struct slotted *s, const struct recipient *r,
 
 		buf_add(out, s->text.data + at, s->slots[i].offset - at);
 		at = s->slots[i].offset;
-		if (!v)
-			continue;
-		if (html)
-			html_escape(out, v, strlen(v));
-		else
-			buf_adds(out, v);
+		if (v)
+			add_value(out, v, how);
 	}
 	buf_add(out, s->text.data + at, s->text.len - at);
+}
+
+/*
+ * Encodes the text between the slots once; each piece ends in a soft
+ * line break, so a value encoded on its own can go between two pieces.
+ */
+static void slotted_encode(const struct slotted *raw, struct slotted *qp)
+{
+	size_t at = 0;
+
+	buf_init(&qp->text, raw->text.len * 2);
+	qp->slots = xcalloc(raw->nslots + 1, sizeof(*qp->slots));
+	qp->nslots = raw->nslots;
+	for (size_t i = 0; i < raw->nslots; i++) {
+		mime_qp_encode(&qp->text, raw->text.data + at,
+			       raw->slots[i].offset - at, 1);
+		qp->slots[i] = (struct slot_at){ qp->text.len, raw->slots[i].which };
+		at = raw->slots[i].offset;
+	}
+	mime_qp_encode(&qp->text, raw->text.data + at, raw->text.len - at, 0);
 }
 
 /* ---- template data ------------------------------------------------------------ */
@@ -280,6 +323,7 @@ static int load_images(struct issue *is, const struct digest *d,
 {
 	is->images = xcalloc(d->nimages + 1, sizeof(*is->images));
 	is->parts = xcalloc(d->nimages + 1, sizeof(*is->parts));
+	is->base64 = xcalloc(d->nimages + 1, sizeof(*is->base64));
 	is->cids = xcalloc(d->nimages + 1, sizeof(*is->cids));
 	for (size_t i = 0; i < d->nimages; i++) {
 		struct buf path = BUF_INIT;
@@ -293,8 +337,12 @@ static int load_images(struct issue *is, const struct digest *d,
 		if (bad)
 			return -1;
 		is->cids[i] = content_id(i, d->id, c->from_domain);
+		buf_init(&is->base64[i], 0);
+		mime_base64_lines(&is->base64[i], (const unsigned char *)img->data.data,
+				  img->data.len);
 		is->parts[i] = (struct mime_image){ is->cids[i] + 4, img->mime_type,
-			path_basename(d->images[i]), img->data.data, img->data.len };
+			path_basename(d->images[i]), is->base64[i].data,
+			is->base64[i].len };
 		md[i].path = d->images[i];
 		md[i].src = is->cids[i];
 		image_fit(img->width, img->height, IMAGE_MAX_WIDTH,
@@ -347,6 +395,8 @@ static int compose(struct issue *is, const struct digest *d,
 	if (render(dir, "digest.html.mustache", html, &is->html) ||
 	    render(dir, "digest.txt.mustache", text, &is->text))
 		goto out;
+	slotted_encode(&is->html, &is->html_qp);
+	slotted_encode(&is->text, &is->text_qp);
 	ret = 0;
 out:
 	tv_free(html);
@@ -365,6 +415,8 @@ struct issue *issue_compose(const struct digest *d, const struct config *c)
 
 	buf_init(&is->html.text, 0);
 	buf_init(&is->text.text, 0);
+	buf_init(&is->html_qp.text, 0);
+	buf_init(&is->text_qp.text, 0);
 	is->subject = xstrdup(d->subject);
 	is->list_name = xstrdup(c->name);
 	is->list_id = xstrdup(c->list_id);
@@ -394,11 +446,15 @@ void issue_free(struct issue *is)
 	free(is->reply_to);
 	slotted_release(&is->html);
 	slotted_release(&is->text);
+	slotted_release(&is->html_qp);
+	slotted_release(&is->text_qp);
 	for (size_t i = 0; i < is->nimages; i++) {
 		image_release(&is->images[i]);
+		buf_release(&is->base64[i]);
 		free(is->cids[i]);
 	}
 	free(is->images);
+	free(is->base64);
 	free(is->parts);
 	free(is->cids);
 	free(is);
@@ -426,8 +482,12 @@ int issue_message(const struct issue *is, const struct recipient *r,
 	struct mime_body body;
 	int ret;
 
-	slotted_fill(&is->html, r, 1, &html);
-	slotted_fill(&is->text, r, 0, &text);
+	if ((r->name && has_crlf(r->name, strlen(r->name))) ||
+	    has_crlf(r->email, strlen(r->email)) ||
+	    (r->unsubscribe_url && has_crlf(r->unsubscribe_url, strlen(r->unsubscribe_url))))
+		return error("refusing a recipient with a line break in it");
+	slotted_fill(&is->html_qp, r, FILL_HTML_QP, &html);
+	slotted_fill(&is->text_qp, r, FILL_TEXT_QP, &text);
 	body = (struct mime_body){ text.data, text.len, html.data, html.len,
 				   is->parts, is->nimages };
 	ret = mime_message(out, &h, &body);
@@ -467,9 +527,9 @@ static void inline_images(const struct issue *is, const struct buf *in,
 			buf_addch(out, *p++);
 			continue;
 		}
-		buf_addf(out, "data:%s;base64,", is->parts[i].mime_type);
-		base64_encode(out, (const unsigned char *)is->parts[i].data,
-			      is->parts[i].len);
+		buf_addf(out, "data:%s;base64,", is->images[i].mime_type);
+		base64_encode(out, (const unsigned char *)is->images[i].data.data,
+			      is->images[i].data.len);
 		p = cid + strlen(is->cids[i]);
 	}
 }
@@ -480,13 +540,13 @@ void issue_preview(const struct issue *is, const struct recipient *r,
 	struct buf b = BUF_INIT, lf = BUF_INIT;
 
 	if (html) {
-		slotted_fill(&is->html, r, 1, &b);
+		slotted_fill(&is->html, r, FILL_HTML, &b);
 		crlf_to_lf(&lf, &b);
 		inline_images(is, &lf, html);
 	}
 	if (text) {
 		buf_reset(&b);
-		slotted_fill(&is->text, r, 0, &b);
+		slotted_fill(&is->text, r, FILL_TEXT, &b);
 		crlf_to_lf(text, &b);
 	}
 	buf_release(&b);

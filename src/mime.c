@@ -36,6 +36,71 @@ void base64_encode(struct buf *out, const unsigned char *data, size_t len)
 	}
 }
 
+void mime_base64_lines(struct buf *out, const unsigned char *data, size_t len)
+{
+	/* 57 octets make one 76-character line */
+	for (size_t i = 0; i < len; i += 57) {
+		base64_encode(out, data + i, len - i < 57 ? len - i : 57);
+		buf_add(out, "\r\n", 2);
+	}
+}
+
+#define QP_MAX 76	/* octets on a line, the soft break's '=' included */
+
+/* How a byte is written: 0 as itself, 1 as =XX; white space depends on
+ * what follows it, so it is decided where it is written. */
+static int qp_needs_escape(unsigned char c)
+{
+	return c == '=' || c > 126 || (c < 32 && c != '\t');
+}
+
+static void qp_char(struct buf *out, unsigned char c, int escape, size_t *col)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t width = escape ? 3 : 1;
+
+	if (*col + width > QP_MAX - 1) {
+		buf_add(out, "=\r\n", 3);
+		*col = 0;
+	}
+	if (escape) {
+		char e[3] = { '=', hex[c >> 4], hex[c & 15] };
+
+		buf_add(out, e, 3);
+	} else {
+		buf_addch(out, c);
+	}
+	*col += width;
+}
+
+void mime_qp_encode(struct buf *out, const char *s, size_t len, int soft_end)
+{
+	size_t col = 0;
+
+	buf_grow(out, len + len / 8 + 8);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int at_line_end = i + 1 == len || (s[i + 1] == '\r' &&
+			i + 2 < len && s[i + 2] == '\n');
+
+		if (c == '\r' && i + 1 < len && s[i + 1] == '\n') {
+			buf_add(out, "\r\n", 2);
+			col = 0;
+			i++;
+		} else if (c == ' ' || c == '\t') {
+			/* trailing white space would be eaten by transports */
+			qp_char(out, c, at_line_end && !(soft_end && i + 1 == len), &col);
+		} else {
+			/* "From " at a line start is mangled by mbox readers */
+			qp_char(out, c, qp_needs_escape(c) ||
+				(c == 'F' && !col && len - i >= 5 &&
+				 !memcmp(s + i, "From ", 5)), &col);
+		}
+	}
+	if (soft_end && col)
+		buf_add(out, "=\r\n", 3);
+}
+
 static int needs_encoding(const char *s)
 {
 	if (strstr(s, "=?"))
@@ -173,6 +238,14 @@ static struct mailimf_fields *header_fields(const struct mime_headers *h)
 	return f;
 }
 
+/* The body is already encoded: libetpan writes it as it is, and keeps the
+ * pointer without copying or freeing it. */
+static void set_encoded_body(struct mailmime *part, int mechanism,
+			     const char *data, size_t len)
+{
+	part->mm_data.mm_single = mailmime_data_new_data(mechanism, 1, data, len);
+}
+
 static struct mailmime *single_part(const char *type, struct mailmime_fields *fields)
 {
 	struct mailmime_content *ct = mailmime_content_new_with_str(type);
@@ -187,8 +260,7 @@ static struct mailmime *text_part(const char *type, const char *data, size_t len
 
 	clist_append(part->mm_content_type->ct_parameters,
 		     mailmime_param_new_with_data("charset", "utf-8"));
-	/* libetpan keeps the pointer and never writes through it */
-	mailmime_set_body_text(part, (char *)data, len);
+	set_encoded_body(part, MAILMIME_MECHANISM_QUOTED_PRINTABLE, data, len);
 	return part;
 }
 
@@ -202,7 +274,7 @@ static struct mailmime *image_part(const struct mime_image *img)
 		NULL);
 	struct mailmime *part = single_part(img->mime_type, fields);
 
-	mailmime_set_body_text(part, (char *)img->data, img->len);
+	set_encoded_body(part, MAILMIME_MECHANISM_BASE64, img->base64, img->len);
 	return part;
 }
 
@@ -266,53 +338,15 @@ static int check_headers(const struct mime_headers *h)
 	return 0;
 }
 
-static int has_trailing_space(const char *s, size_t len)
-{
-	for (size_t i = 1; i < len; i++)
-		if (s[i] == '\r' && (s[i - 1] == ' ' || s[i - 1] == '\t'))
-			return 1;
-	return len && (s[len - 1] == ' ' || s[len - 1] == '\t');
-}
-
-/*
- * libetpan 1.9.4's quoted-printable encoder writes a line's trailing
- * space or tab twice (once raw, once as =20 or =09), so the decoded text
- * gains a character. Trailing white space means nothing in our bodies:
- * drop it before encoding. Returns the text to encode.
- */
-static const char *trim_line_ends(const char *s, size_t *len, struct buf *tmp)
-{
-	size_t start = 0;
-
-	if (!has_trailing_space(s, *len))
-		return s;
-	for (size_t i = 0; i <= *len; i++) {
-		size_t end = i;
-
-		if (i < *len && s[i] != '\r')
-			continue;
-		while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
-			end--;
-		buf_add(tmp, s + start, end - start);
-		start = i;
-	}
-	*len = tmp->len;
-	return tmp->data;
-}
-
 int mime_message(struct buf *out, const struct mime_headers *h,
-		 const struct mime_body *in)
+		 const struct mime_body *body)
 {
 	struct mailmime *msg, *alt;
-	struct mime_body copy = *in, *body = &copy;
-	struct buf text = BUF_INIT, html = BUF_INIT;
 	MMAPString *s;
 	int col = 0, ret = 0;
 
 	if (check_headers(h))
 		return -1;
-	copy.text = trim_line_ends(in->text, &copy.text_len, &text);
-	copy.html = trim_line_ends(in->html, &copy.html_len, &html);
 	msg = mailmime_new_message_data(NULL);
 	mailmime_set_imf_fields(msg, header_fields(h));
 	alt = multipart("multipart/alternative");
@@ -327,7 +361,5 @@ int mime_message(struct buf *out, const struct mime_headers *h,
 	if (s)
 		mmap_string_free(s);
 	mailmime_free(msg);
-	buf_release(&text);
-	buf_release(&html);
 	return ret;
 }

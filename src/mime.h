@@ -24,7 +24,7 @@ struct mime_image {
 	const char *content_id;	/* "fig.2021-03@news.example.org", no <> */
 	const char *mime_type;	/* "image/png" */
 	const char *filename;	/* "fig.png", for the disposition */
-	const char *data;	/* the raw bytes */
+	const char *base64;	/* the bytes, from mime_base64_lines() */
 	size_t      len;
 };
 
@@ -43,19 +43,21 @@ struct mime_headers {
 	const char *unsubscribe_mailto;	/* mailto:...; NULL for none */
 };
 
+/*
+ * The bodies arrive encoded (mime_qp_encode, mime_base64_lines), so that
+ * what is the same in every message of an issue is encoded once.
+ */
 struct mime_body {
-	const char              *text;	/* CRLF line ends */
+	const char              *text;	/* quoted-printable */
 	size_t                   text_len;
-	const char              *html;	/* CRLF line ends */
+	const char              *html;	/* quoted-printable */
 	size_t                   html_len;
 	const struct mime_image *images;
 	size_t                   nimages;
 };
 
 /*
- * Appends the whole message to out. Spaces and tabs at the ends of body
- * lines are dropped (they mean nothing in HTML or in our text, and
- * libetpan's encoder mangles them). Returns 0, or error() -1 when a
+ * Appends the whole message to out. Returns 0, or error() -1 when a
  * header value holds CR or LF (no header injection) or libetpan fails.
  */
 int mime_message(struct buf *out, const struct mime_headers *h,
@@ -70,6 +72,20 @@ void mime_header_text(struct buf *out, const char *s);
 
 /* Appends a new unique Message-ID for domain ("...@domain", no <>). */
 void mime_new_message_id(struct buf *out, const char *domain);
+
+/*
+ * Appends s (len bytes, CRLF line ends) quoted-printable encoded (RFC 2045
+ * §6.7): no line over 76 octets, '=', controls, 8-bit bytes and white
+ * space at a line's end encoded. With soft_end, output that does not end
+ * a line ends with a soft line break, so that encoded pieces can be
+ * joined in any order and still decode to the joined text. (libetpan's
+ * own encoder doubles a line's trailing space and calls snprintf per
+ * byte; this one does neither.)
+ */
+void mime_qp_encode(struct buf *out, const char *s, size_t len, int soft_end);
+
+/* Appends data in base64, in CRLF-terminated lines of 76 characters. */
+void mime_base64_lines(struct buf *out, const unsigned char *data, size_t len);
 
 /* Appends len bytes of data in base64, without line breaks. */
 void base64_encode(struct buf *out, const unsigned char *data, size_t len);

@@ -1,23 +1,55 @@
 #include "template.h"
 
-#include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "util.h"
 
-/* ---- values ------------------------------------------------------------------ */
+/*
+ * A template compiles to a flat list of ops. A section op records the
+ * index just past its body, so rendering is a loop over the list that
+ * recurses into a body once per context pushed; names are split into
+ * their dotted segments at compile time. The context stack lives in
+ * frames on the C stack, so a render allocates nothing but its output.
+ */
 
-struct tv {
-	enum tv_kind kind;
-	int          truth;	/* TV_BOOL */
-	char        *s;		/* TV_STRING */
-	size_t       len;
-	char       **keys;	/* TV_MAP: keys[i] names items[i] */
-	struct tv  **items;	/* TV_LIST and TV_MAP */
-	size_t       n, cap;
+/* The parser keeps open sections in a fixed array, and rendering recurses
+ * once per level: a bound keeps a hostile template off the C stack. */
+#define TMPL_MAX_DEPTH 100
+
+/* ---- values ------------------------------------------------------------- */
+
+struct tv_slot {
+	char      *key;		/* NULL in lists */
+	size_t     klen;
+	struct tv *v;		/* owned */
 };
 
-static struct tv *tv_new(enum tv_kind kind)
+struct tv {
+	enum tv_kind    kind;
+	int             truth;	/* TV_BOOL */
+	char           *s;	/* TV_STRING, NUL-terminated */
+	size_t          len;	/* TV_STRING, may hold NULs */
+	struct tv_slot *slots;	/* TV_LIST, TV_MAP: in insertion order */
+	size_t          n, cap;
+};
+
+/* Grows an array of size-byte items so that it holds need of them. */
+static void *S_grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 8;
+
+	if (need <= *cap)
+		return p;
+	if (need > SIZE_MAX / size / 2)
+		die(EX_SOFTWARE, "array size overflow");
+	while (c < need)
+		c *= 2;
+	*cap = c;
+	return xrealloc(p, c * size);
+}
+
+static struct tv *S_tv_new(enum tv_kind kind)
 {
 	struct tv *v = xcalloc(1, sizeof(*v));
 
@@ -25,12 +57,19 @@ static struct tv *tv_new(enum tv_kind kind)
 	return v;
 }
 
-struct tv *tv_map(void) { return tv_new(TV_MAP); }
-struct tv *tv_list(void) { return tv_new(TV_LIST); }
+struct tv *tv_map(void)
+{
+	return S_tv_new(TV_MAP);
+}
+
+struct tv *tv_list(void)
+{
+	return S_tv_new(TV_LIST);
+}
 
 struct tv *tv_bool(int truth)
 {
-	struct tv *v = tv_new(TV_BOOL);
+	struct tv *v = S_tv_new(TV_BOOL);
 
 	v->truth = !!truth;
 	return v;
@@ -38,7 +77,7 @@ struct tv *tv_bool(int truth)
 
 struct tv *tv_strn(const char *s, size_t n)
 {
-	struct tv *v = tv_new(TV_STRING);
+	struct tv *v = S_tv_new(TV_STRING);
 
 	v->s = xstrndup(s, n);
 	v->len = n;
@@ -47,43 +86,63 @@ struct tv *tv_strn(const char *s, size_t n)
 
 struct tv *tv_str(const char *s)
 {
-	return tv_strn(s, strlen(s));
+	return s ? tv_strn(s, strlen(s)) : S_tv_new(TV_NULL);
 }
 
-static void tv_append(struct tv *v, char *key, struct tv *child)
+static struct tv_slot *S_slot(const struct tv *map, const char *key,
+			      size_t klen)
 {
-	if (v->n == v->cap) {
-		v->cap = v->cap ? 2 * v->cap : 8;
-		v->items = xrealloc(v->items, v->cap * sizeof(*v->items));
-		if (v->kind == TV_MAP)
-			v->keys = xrealloc(v->keys, v->cap * sizeof(*v->keys));
-	}
-	if (v->kind == TV_MAP)
-		v->keys[v->n] = key;
-	v->items[v->n++] = child;
+	for (size_t i = 0; i < map->n; i++)
+		if (map->slots[i].klen == klen &&
+		    !memcmp(map->slots[i].key, key, klen))
+			return &map->slots[i];
+	return NULL;
+}
+
+static struct tv_slot *S_append(struct tv *v)
+{
+	struct tv_slot *slot;
+
+	v->slots = S_grow(v->slots, &v->cap, v->n + 1, sizeof(*v->slots));
+	slot = &v->slots[v->n++];
+	memset(slot, 0, sizeof(*slot));
+	return slot;
 }
 
 struct tv *tv_set(struct tv *map, const char *key, struct tv *child)
 {
-	for (size_t i = 0; i < map->n; i++) {
-		if (!strcmp(map->keys[i], key)) {
-			tv_free(map->items[i]);
-			map->items[i] = child;
-			return child;
-		}
+	size_t klen = strlen(key);
+	struct tv_slot *slot;
+
+	if (!map || map->kind != TV_MAP)
+		die(EX_SOFTWARE, "tv_set '%s' on a value that is not a map",
+		    key);
+	if (!child)
+		child = S_tv_new(TV_NULL);
+	slot = S_slot(map, key, klen);
+	if (!slot) {
+		slot = S_append(map);
+		slot->key = xstrndup(key, klen);
+		slot->klen = klen;
+	} else if (slot->v != child) {
+		tv_free(slot->v);
 	}
-	tv_append(map, xstrdup(key), child);
+	slot->v = child;
 	return child;
 }
 
 void tv_set_str(struct tv *map, const char *key, const char *s)
 {
-	tv_set(map, key, s ? tv_str(s) : tv_new(TV_NULL));
+	tv_set(map, key, tv_str(s));
 }
 
 struct tv *tv_push(struct tv *list, struct tv *child)
 {
-	tv_append(list, NULL, child);
+	if (!list || list->kind != TV_LIST)
+		die(EX_SOFTWARE, "tv_push on a value that is not a list");
+	if (!child)
+		child = S_tv_new(TV_NULL);
+	S_append(list)->v = child;
 	return child;
 }
 
@@ -92,360 +151,558 @@ void tv_free(struct tv *v)
 	if (!v)
 		return;
 	for (size_t i = 0; i < v->n; i++) {
-		if (v->keys)
-			free(v->keys[i]);
-		tv_free(v->items[i]);
+		free(v->slots[i].key);
+		tv_free(v->slots[i].v);
 	}
-	free(v->keys);
-	free(v->items);
+	free(v->slots);
 	free(v->s);
 	free(v);
 }
 
-static const struct tv *tv_get(const struct tv *map, const char *key, size_t len)
-{
-	if (!map || map->kind != TV_MAP)
-		return NULL;
-	for (size_t i = 0; i < map->n; i++)
-		if (!strncmp(map->keys[i], key, len) && !map->keys[i][len])
-			return map->items[i];
-	return NULL;
-}
+/* ---- compiled templates ------------------------------------------------- */
 
-static int tv_truthy(const struct tv *v)
-{
-	if (!v)
-		return 0;
-	switch (v->kind) {
-	case TV_NULL:   return 0;
-	case TV_BOOL:   return v->truth;
-	case TV_STRING: return v->len > 0;
-	case TV_LIST:   return v->n > 0;
-	case TV_MAP:    return 1;
-	}
-	return 0;
-}
+enum op_kind { OP_TEXT, OP_VAR, OP_RAW, OP_SECTION, OP_INVERTED, OP_PARTIAL };
 
-/* ---- compiled templates ------------------------------------------------------- */
+struct span {
+	size_t at, len;		/* in the template's src */
+};
 
-enum node_type { N_TEXT, N_VAR, N_RAW, N_SECTION, N_INVERTED, N_PARTIAL };
-
-struct node {
-	enum node_type     type;
-	char              *text;	/* N_TEXT: the text; else the name */
-	size_t             len;
-	struct node       *children;	/* sections */
-	size_t             nchildren;
-	const struct tmpl *partial;	/* N_PARTIAL: owned by the tmpl_dir */
-	char              *indent;	/* N_PARTIAL standing alone: its indentation */
+struct op {
+	enum op_kind       kind;
+	size_t             at, len;	/* the text, or the tag's name */
+	size_t             part, nparts; /* name segments in t->parts */
+	size_t             end;		/* sections: past the body */
+	const struct tmpl *partial;	/* owned by the folder */
 };
 
 struct tmpl {
-	char        *name;
-	int          escape_html;
-	struct node  root;	/* a section holding the whole template */
+	char        *name;	/* chooses escaping and partials' suffix */
+	char        *path;	/* for messages */
+	char        *src;	/* ops and delimiters point into it */
+	size_t       len;
+	int          html;	/* escape {{x}} for HTML */
+	struct op   *ops;
+	size_t       nops, ops_cap;
+	struct span *parts;	/* "." has none */
+	size_t       nparts, parts_cap;
 };
 
-#define MAX_PARTIAL_DEPTH 32
+struct tmpl_entry {
+	char        *name;	/* file name inside the folder */
+	char        *indent;	/* a standalone partial's indentation */
+	struct tmpl *t;
+};
 
 struct tmpl_dir {
-	char          *dir;
-	struct tmpl  **loaded;
-	size_t         nloaded;
-	const char    *loading[MAX_PARTIAL_DEPTH];	/* names being compiled */
-	size_t         nloading;
+	char              *dir;
+	struct tmpl_entry *v;
+	size_t             n, cap;
 };
 
-/* The parser's state: where it is, and the delimiters in force. */
+/* The names being compiled, innermost first: a partial found here recurses. */
+struct chain {
+	const char         *name;
+	const struct chain *up;
+};
+
 struct parser {
-	struct tmpl_dir *dir;
-	const char      *name;	/* for messages */
-	const char      *src, *p, *end;
-	char             otag[8], ctag[8];
-	size_t           olen, clen;
+	struct tmpl_dir    *d;		/* may be NULL: no partials */
+	struct tmpl        *t;
+	const struct chain *chain;
+	size_t              pos;	/* where the next text starts */
+	const char         *open, *close; /* the current delimiters */
+	size_t              olen, clen;
+	size_t              secs[TMPL_MAX_DEPTH]; /* open section ops */
+	size_t              depth;
 };
 
-static int line_of(const struct parser *ps, const char *at)
+struct tag {
+	int    sigil;		/* # ^ / ! > & { =, or 0 for a variable */
+	size_t start, end;	/* the whole tag, delimiters included */
+	size_t at, len;		/* its contents, trimmed */
+};
+
+static int S_is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int S_line(const struct tmpl *t, size_t off)
 {
 	int line = 1;
 
-	for (const char *q = ps->src; q < at; q++)
-		line += *q == '\n';
+	for (size_t i = 0; i < off && i < t->len; i++)
+		line += t->src[i] == '\n';
 	return line;
 }
 
-static struct node *add_node(struct node *parent, enum node_type type,
-			     const char *text, size_t len)
+static struct op *S_add_op(struct tmpl *t, enum op_kind kind, size_t at,
+			   size_t len)
 {
-	struct node *n;
+	struct op *op;
 
-	parent->children = xrealloc(parent->children,
-				    (parent->nchildren + 1) * sizeof(*n));
-	n = &parent->children[parent->nchildren++];
-	memset(n, 0, sizeof(*n));
-	n->type = type;
-	n->text = xstrndup(text, len);
-	n->len = len;
-	return n;
+	t->ops = S_grow(t->ops, &t->ops_cap, t->nops + 1, sizeof(*t->ops));
+	op = &t->ops[t->nops++];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	op->at = at;
+	op->len = len;
+	return op;
 }
 
-static void node_release(struct node *n)
+static void S_add_text(struct tmpl *t, size_t from, size_t to)
 {
-	for (size_t i = 0; i < n->nchildren; i++)
-		node_release(&n->children[i]);
-	free(n->children);
-	free(n->text);
-	free(n->indent);
+	if (to > from)
+		S_add_op(t, OP_TEXT, from, to - from);
 }
 
-static int is_blank(char c)
+static void S_add_part(struct tmpl *t, size_t at, size_t len)
 {
-	return c == ' ' || c == '\t';
-}
-
-/* A tag as read: its kind character, name and place. */
-struct tag {
-	char        kind;	/* '#', '^', '/', '!', '>', '=', '{', '&' or 0 */
-	const char *name;	/* trimmed */
-	size_t      len;
-	const char *start;	/* the opening delimiter */
-	const char *after;	/* just past the closing delimiter */
-};
-
-static const char *find(const char *p, const char *end, const char *s, size_t n)
-{
-	return memmem(p, (size_t)(end - p), s, n);
-}
-
-/* Reads the tag whose opening delimiter is at at. Returns 0 or error() -1. */
-static int read_tag(struct parser *ps, const char *at, struct tag *t)
-{
-	const char *p = at + ps->olen, *close;
-	char closer[10];
-	size_t clen;
-
-	while (p < ps->end && is_blank(*p))
-		p++;
-	t->kind = p < ps->end && strchr("#^/!>={&", *p) ? *p++ : 0;
-	t->start = at;
-	/* {{{x}}} and {{=a b=}} end with a character before the delimiter */
-	clen = (size_t)snprintf(closer, sizeof(closer), "%s%s",
-				t->kind == '{' ? "}" : t->kind == '=' ? "=" : "",
-				ps->ctag);
-	close = find(p, ps->end, closer, clen);
-	if (!close)
-		return error("%s:%d: unclosed tag '%.20s'", ps->name,
-			     line_of(ps, at), at);
-	t->after = close + clen;
-	while (p < close && is_blank(*p))
-		p++;
-	while (close > p && is_blank(close[-1]))
-		close--;
-	t->name = p;
-	t->len = (size_t)(close - p);
-	if (!t->len && t->kind != '!')
-		return error("%s:%d: empty tag", ps->name, line_of(ps, at));
-	return 0;
-}
-
-/* A tag alone on its line disappears with the line (the spec's rule). */
-static int standalone(const struct parser *ps, const struct tag *t,
-		      const char **line_start, const char **next)
-{
-	const char *ls = t->start, *p = t->after;
-
-	if (!t->kind || t->kind == '{' || t->kind == '&')
-		return 0;
-	while (ls > ps->src && ls[-1] != '\n')
-		ls--;
-	for (const char *q = ls; q < t->start; q++)
-		if (!is_blank(*q))
-			return 0;
-	while (p < ps->end && is_blank(*p))
-		p++;
-	if (p < ps->end && *p == '\r' && p + 1 < ps->end && p[1] == '\n')
-		p++;
-	if (p < ps->end && *p != '\n')
-		return 0;
-	*line_start = ls;
-	*next = p < ps->end ? p + 1 : p;
-	return 1;
-}
-
-static int set_delimiters(struct parser *ps, const struct tag *t)
-{
-	const char *p = t->name, *end = t->name + t->len;
-	size_t o = 0, c;
-
-	while (o < t->len && !is_blank(p[o]))
-		o++;
-	p += o;
-	while (p < end && is_blank(*p))
-		p++;
-	c = (size_t)(end - p);
-	if (!o || !c || o >= sizeof(ps->otag) || c >= sizeof(ps->ctag) ||
-	    memchr(p, ' ', c) || memchr(p, '=', c) || memchr(t->name, '=', o))
-		return error("%s:%d: bad delimiters '%.*s'", ps->name,
-			     line_of(ps, t->start), (int)t->len, t->name);
-	memcpy(ps->otag, t->name, o);
-	ps->otag[o] = '\0';
-	ps->olen = o;
-	memcpy(ps->ctag, p, c);
-	ps->ctag[c] = '\0';
-	ps->clen = c;
-	return 0;
-}
-
-static int valid_partial_name(const char *s, size_t len)
-{
-	int segment = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '/') {
-			if (!segment)
-				return 0;
-			segment = 0;
-		} else if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			   (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-') {
-			segment = 1;
-		} else {
-			return 0;
-		}
-	}
-	return segment;
-}
-
-static const struct tmpl *load_partial(struct parser *ps, const struct tag *t)
-{
-	struct buf file = BUF_INIT;
-	const char *base = strrchr(ps->name, '/'), *suffix;
-	const struct tmpl *partial = NULL;
-
-	suffix = strchr(base ? base + 1 : ps->name, '.');
-	if (!valid_partial_name(t->name, t->len))
-		error("%s:%d: partial name '%.*s' is not allowed (letters, digits,"
-		      " '-', '_' and '/' only)", ps->name, line_of(ps, t->start),
-		      (int)t->len, t->name);
-	else if (!ps->dir)
-		error("%s:%d: unknown partial '%.*s'", ps->name,
-		      line_of(ps, t->start), (int)t->len, t->name);
-	else {
-		buf_add(&file, t->name, t->len);
-		buf_adds(&file, suffix ? suffix : "");
-		partial = tmpl_dir_load(ps->dir, file.data);
-		if (!partial)
-			error("%s:%d: in partial '%s'", ps->name,
-			      line_of(ps, t->start), file.data);
-	}
-	buf_release(&file);
-	return partial;
-}
-
-static int parse_block(struct parser *ps, struct node *parent,
-		       const struct tag *open);
-
-/* Handles one tag; sections recurse. Returns 1 when it closes parent. */
-static int handle_tag(struct parser *ps, struct node *parent,
-		      const struct tag *open, const struct tag *t,
-		      const char *indent, size_t indent_len)
-{
-	struct node *n;
-
-	switch (t->kind) {
-	case '!':
-		return 0;
-	case '=':
-		return set_delimiters(ps, t);
-	case '#':
-	case '^':
-		n = add_node(parent, t->kind == '#' ? N_SECTION : N_INVERTED,
-			     t->name, t->len);
-		return parse_block(ps, n, t);
-	case '/':
-		if (!open)
-			return error("%s:%d: '/%.*s' closes no section", ps->name,
-				     line_of(ps, t->start), (int)t->len, t->name);
-		if (open->len != t->len || memcmp(open->name, t->name, t->len))
-			return error("%s:%d: '/%.*s' closes section '%.*s' (line %d)",
-				     ps->name, line_of(ps, t->start), (int)t->len,
-				     t->name, (int)open->len, open->name,
-				     line_of(ps, open->start));
-		return 1;
-	case '>':
-		n = add_node(parent, N_PARTIAL, t->name, t->len);
-		n->partial = load_partial(ps, t);
-		if (indent_len)
-			n->indent = xstrndup(indent, indent_len);
-		return n->partial ? 0 : -1;
-	default:
-		add_node(parent, t->kind ? N_RAW : N_VAR, t->name, t->len);
-		return 0;
-	}
-}
-
-/* Parses until the tag closing open (or the end, for the top level). */
-static int parse_block(struct parser *ps, struct node *parent,
-		       const struct tag *open)
-{
-	for (;;) {
-		const char *at = find(ps->p, ps->end, ps->otag, ps->olen);
-		const char *text_end, *next, *line_start = NULL;
-		struct tag t;
-		int rc;
-
-		if (!at) {
-			if (ps->p < ps->end)
-				add_node(parent, N_TEXT, ps->p, (size_t)(ps->end - ps->p));
-			ps->p = ps->end;
-			if (open)
-				return error("%s:%d: section '%.*s' is never closed",
-					     ps->name, line_of(ps, open->start),
-					     (int)open->len, open->name);
-			return 0;
-		}
-		if (read_tag(ps, at, &t))
-			return -1;
-		text_end = at;
-		next = t.after;
-		if (standalone(ps, &t, &line_start, &next))
-			text_end = line_start;
-		if (text_end > ps->p)
-			add_node(parent, N_TEXT, ps->p, (size_t)(text_end - ps->p));
-		ps->p = next;
-		rc = handle_tag(ps, parent, open, &t, line_start,
-				line_start ? (size_t)(at - line_start) : 0);
-		if (rc)
-			return rc > 0 ? 0 : -1;
-	}
-}
-
-struct tmpl *tmpl_compile(struct tmpl_dir *d, const char *name,
-			  const char *src, size_t len)
-{
-	struct tmpl *t = xcalloc(1, sizeof(*t));
-	struct parser ps = { d, name, src, src, src + len, "{{", "}}", 2, 2 };
-	const char *base = strrchr(name, '/');
-
-	t->name = xstrdup(name);
-	t->escape_html = strstr(base ? base : name, ".html") != NULL;
-	t->root.type = N_SECTION;
-	if (parse_block(&ps, &t->root, NULL)) {
-		tmpl_free(t);
-		return NULL;
-	}
-	return t;
+	t->parts = S_grow(t->parts, &t->parts_cap, t->nparts + 1,
+			  sizeof(*t->parts));
+	t->parts[t->nparts].at = at;
+	t->parts[t->nparts].len = len;
+	t->nparts++;
 }
 
 void tmpl_free(struct tmpl *t)
 {
 	if (!t)
 		return;
-	node_release(&t->root);
 	free(t->name);
+	free(t->path);
+	free(t->src);
+	free(t->ops);
+	free(t->parts);
 	free(t);
 }
 
-/* ---- the templates folder --------------------------------------------------------- */
+/* ---- parsing: tags ------------------------------------------------------ */
+
+static int S_bad_name(const struct parser *p, const struct tag *tag)
+{
+	return error("%s:%d: bad name '%.*s'", p->t->path,
+		     S_line(p->t, tag->start), (int)tag->len,
+		     p->t->src + tag->at);
+}
+
+/* Splits the tag's name at its dots into t->parts. */
+static int S_name(struct parser *p, const struct tag *tag, struct op *op)
+{
+	const char *s = p->t->src + tag->at;
+	size_t seg = 0;
+
+	op->part = p->t->nparts;
+	if (!tag->len)
+		return error("%s:%d: missing name in tag", p->t->path,
+			     S_line(p->t, tag->start));
+	if (tag->len == 1 && *s == '.')
+		return 0;
+	for (size_t i = 0; i <= tag->len; i++) {
+		if (i < tag->len && S_is_space(s[i]))
+			return S_bad_name(p, tag);
+		if (i < tag->len && s[i] != '.')
+			continue;
+		if (i == seg)
+			return S_bad_name(p, tag);
+		S_add_part(p->t, tag->at + seg, i - seg);
+		op->nparts++;
+		seg = i + 1;
+	}
+	return 0;
+}
+
+static int S_var(struct parser *p, const struct tag *tag, enum op_kind kind)
+{
+	return S_name(p, tag, S_add_op(p->t, kind, tag->at, tag->len));
+}
+
+static int S_open(struct parser *p, const struct tag *tag)
+{
+	enum op_kind kind = tag->sigil == '#' ? OP_SECTION : OP_INVERTED;
+
+	if (p->depth == TMPL_MAX_DEPTH)
+		return error("%s:%d: sections nested too deeply", p->t->path,
+			     S_line(p->t, tag->start));
+	p->secs[p->depth++] = p->t->nops;
+	return S_name(p, tag, S_add_op(p->t, kind, tag->at, tag->len));
+}
+
+static int S_close(struct parser *p, const struct tag *tag)
+{
+	struct tmpl *t = p->t;
+	const char *name = t->src + tag->at;
+	struct op *open;
+
+	if (!p->depth)
+		return error("%s:%d: close of unopened section '%.*s'", t->path,
+			     S_line(t, tag->start), (int)tag->len, name);
+	open = &t->ops[p->secs[p->depth - 1]];
+	if (open->len != tag->len || memcmp(t->src + open->at, name, tag->len))
+		return error("%s:%d: mismatched close '%.*s' of section '%.*s'",
+			     t->path, S_line(t, tag->start), (int)tag->len,
+			     name, (int)open->len, t->src + open->at);
+	open->end = t->nops;
+	p->depth--;
+	return 0;
+}
+
+/* {{=<% %>=}}: the new delimiters point into src, which outlives them. */
+static int S_delims(struct parser *p, const struct tag *tag)
+{
+	const char *s = p->t->src + tag->at;
+	size_t n = tag->len, a = 0, b;
+
+	while (a < n && !S_is_space(s[a]) && s[a] != '=')
+		a++;
+	for (b = a; b < n && S_is_space(s[b]); b++)
+		;
+	if (!a || b == a || b == n)
+		goto bad;
+	for (size_t i = b; i < n; i++)
+		if (S_is_space(s[i]) || s[i] == '=')
+			goto bad;
+	p->open = s;
+	p->olen = a;
+	p->close = s + b;
+	p->clen = n - b;
+	return 0;
+bad:
+	return error("%s:%d: bad delimiters '%.*s'", p->t->path,
+		     S_line(p->t, tag->start), (int)n, s);
+}
+
+/* ---- partials ----------------------------------------------------------- */
+
+static const struct tmpl *S_cached(const struct tmpl_dir *d, const char *name,
+				   const char *ind, size_t ilen)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->v[i].name, name) &&
+		    strlen(d->v[i].indent) == ilen &&
+		    !memcmp(d->v[i].indent, ind, ilen))
+			return d->v[i].t;
+	return NULL;
+}
+
+static char *S_path(const struct tmpl_dir *d, const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, d->dir);
+	if (b.len && !buf_ends_with(&b, "/"))
+		buf_addch(&b, '/');
+	buf_adds(&b, name);
+	return buf_detach(&b, NULL);
+}
+
+/* [A-Za-z0-9_-] segments joined by '/': no dots, so never "..". */
+static int S_partial_name_ok(const char *s, size_t n)
+{
+	size_t seg = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		int c = i < n ? (unsigned char)s[i] : '/';
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-')
+			continue;
+		if (c != '/' || i == seg)
+			return 0;
+		seg = i + 1;
+	}
+	return 1;
+}
+
+/* The partial's file: its name plus the suffix of the parent's file name. */
+static char *S_partial_file(const char *parent, const char *s, size_t n)
+{
+	const char *suffix = strchr(path_basename(parent), '.');
+	struct buf b = BUF_INIT;
+
+	buf_add(&b, s, n);
+	buf_adds(&b, suffix ? suffix : "");
+	return buf_detach(&b, NULL);
+}
+
+static int S_in_chain(const struct chain *c, const char *name)
+{
+	for (; c; c = c->up)
+		if (!strcmp(c->name, name))
+			return 1;
+	return 0;
+}
+
+static const struct tmpl *S_build(struct tmpl_dir *d, const char *name,
+				  char **path, struct buf *src,
+				  const char *ind, size_t ilen,
+				  const struct chain *up);
+
+/* Loads the partial file name, with the indentation of its line; sets
+ * *missing when the file cannot be read. Returns NULL after error(). */
+static const struct tmpl *S_load_partial(struct parser *p, const char *name,
+					 const char *ind, size_t ilen,
+					 int *missing)
+{
+	struct buf src = BUF_INIT;
+	char *path = NULL;
+	const struct tmpl *sub = S_cached(p->d, name, ind, ilen);
+
+	if (sub)
+		goto out;
+	path = S_path(p->d, name);
+	*missing = read_file(path, &src) != 0;
+	if (*missing)
+		goto out;
+	sub = S_build(p->d, name, &path, &src, ind, ilen, p->chain);
+out:
+	free(path);
+	buf_release(&src);
+	return sub;
+}
+
+static int S_partial(struct parser *p, const struct tag *tag, size_t ind_at,
+		     size_t ilen)
+{
+	struct tmpl *t = p->t;
+	const char *s = t->src + tag->at;
+	int line = S_line(t, tag->start), n = (int)tag->len, ret = -1;
+	int missing = 0;
+	char *name = NULL;
+	const struct tmpl *sub;
+
+	if (!S_partial_name_ok(s, tag->len)) {
+		error("%s:%d: bad partial name '%.*s'", t->path, line, n, s);
+		goto out;
+	}
+	if (!p->d) {
+		error("%s:%d: partial '%.*s' without a templates folder",
+		      t->path, line, n, s);
+		goto out;
+	}
+	name = S_partial_file(t->name, s, tag->len);
+	if (S_in_chain(p->chain, name)) {
+		error("%s:%d: recursive partial '%.*s'", t->path, line, n, s);
+		goto out;
+	}
+	sub = S_load_partial(p, name, t->src + ind_at, ilen, &missing);
+	if (!sub) {
+		error("%s:%d: %s partial '%.*s'", t->path, line,
+		      missing ? "unknown" : "in", n, s);
+		goto out;
+	}
+	S_add_op(t, OP_PARTIAL, tag->at, tag->len)->partial = sub;
+	ret = 0;
+out:
+	free(name);
+	return ret;
+}
+
+/* ---- parsing: the template ---------------------------------------------- */
+
+/* Finds the close delimiter from from; { and = tags end with } or = first.
+ * Returns the tag's end and sets *content_end, or returns 0. */
+static size_t S_find_close(const struct parser *p, size_t from, int want,
+			   size_t *content_end)
+{
+	const char *s = p->t->src, *hit;
+	size_t k = from;
+
+	while ((hit = memmem(s + k, p->t->len - k, p->close, p->clen))) {
+		k = (size_t)(hit - s);
+		if (!want || (k > from && s[k - 1] == want)) {
+			*content_end = want ? k - 1 : k;
+			return k + p->clen;
+		}
+		k++;
+	}
+	return 0;
+}
+
+static int S_scan_tag(const struct parser *p, size_t start, struct tag *tag)
+{
+	const char *s = p->t->src;
+	size_t q = start + p->olen, e = 0;
+	int want;
+
+	while (q < p->t->len && S_is_space(s[q]))
+		q++;
+	tag->sigil = 0;
+	if (q < p->t->len && s[q] && strchr("#^/!>&{=", s[q]))
+		tag->sigil = s[q];
+	if (tag->sigil)
+		q++;
+	want = tag->sigil == '{' ? '}' : tag->sigil == '=' ? '=' : 0;
+	tag->start = start;
+	tag->end = S_find_close(p, q, want, &e);
+	if (!tag->end)
+		return error("%s:%d: unclosed tag", p->t->path,
+			     S_line(p->t, start));
+	while (q < e && S_is_space(s[q]))
+		q++;
+	while (e > q && S_is_space(s[e - 1]))
+		e--;
+	tag->at = q;
+	tag->len = e - q;
+	return 0;
+}
+
+/* The spec's standalone rule: a block, comment, partial or delimiter tag
+ * alone on its line (but for spaces and tabs) takes the whole line with it.
+ * Then *line_start is where its indentation begins, *next past its line. */
+static void S_standalone(const struct parser *p, const struct tag *tag,
+			 size_t *line_start, size_t *next)
+{
+	const char *s = p->t->src;
+	size_t b = tag->start, e = tag->end, len = p->t->len;
+
+	if (!tag->sigil || !strchr("#^/!>=", tag->sigil))
+		return;
+	while (b > p->pos && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+		b--;
+	if (b > 0 && s[b - 1] != '\n')
+		return;
+	while (e < len && (s[e] == ' ' || s[e] == '\t'))
+		e++;
+	if (e + 1 < len && s[e] == '\r' && s[e + 1] == '\n')
+		e += 2;
+	else if (e < len && s[e] == '\n')
+		e++;
+	else if (e < len)
+		return;
+	*line_start = b;
+	*next = e;
+}
+
+static int S_handle(struct parser *p, const struct tag *tag, size_t ind_at,
+		    size_t ilen)
+{
+	switch (tag->sigil) {
+	case '!':
+		return 0;
+	case '=':
+		return S_delims(p, tag);
+	case '#':
+	case '^':
+		return S_open(p, tag);
+	case '/':
+		return S_close(p, tag);
+	case '>':
+		return S_partial(p, tag, ind_at, ilen);
+	case '&':
+	case '{':
+		return S_var(p, tag, OP_RAW);
+	default:
+		return S_var(p, tag, OP_VAR);
+	}
+}
+
+static int S_parse(struct parser *p)
+{
+	struct tmpl *t = p->t;
+	const char *hit;
+	struct tag tag;
+	size_t text_end, next;
+
+	while ((hit = memmem(t->src + p->pos, t->len - p->pos, p->open,
+			     p->olen))) {
+		if (S_scan_tag(p, (size_t)(hit - t->src), &tag))
+			return -1;
+		text_end = tag.start;
+		next = tag.end;
+		S_standalone(p, &tag, &text_end, &next);
+		S_add_text(t, p->pos, text_end);
+		if (S_handle(p, &tag, text_end, tag.start - text_end))
+			return -1;
+		p->pos = next;
+	}
+	S_add_text(t, p->pos, t->len);
+	if (p->depth) {
+		const struct op *open = &t->ops[p->secs[p->depth - 1]];
+
+		return error("%s:%d: unclosed section '%.*s'", t->path,
+			     S_line(t, open->at), (int)open->len,
+			     t->src + open->at);
+	}
+	return 0;
+}
+
+/* Compiles src (len bytes, NUL-terminated), taking ownership of path and
+ * src. Returns NULL after error(). */
+static struct tmpl *S_compile(struct tmpl_dir *d, const char *name, char *path,
+			      char *src, size_t len, const struct chain *chain)
+{
+	struct tmpl *t = xcalloc(1, sizeof(*t));
+	struct parser p;
+
+	t->name = xstrdup(name);
+	t->path = path;
+	t->src = src;
+	t->len = len;
+	t->html = strstr(name, ".html") != NULL;
+	memset(&p, 0, sizeof(p));
+	p.d = d;
+	p.t = t;
+	p.chain = chain;
+	p.open = "{{";
+	p.olen = 2;
+	p.close = "}}";
+	p.clen = 2;
+	if (S_parse(&p)) {
+		tmpl_free(t);
+		t = NULL;
+	}
+	return t;
+}
+
+/* Prefixes every line of in with the indentation of a standalone partial,
+ * as the spec says; done on the source so interpolated values stay as
+ * they are. */
+static void S_indent(const struct buf *in, const char *ind, size_t ilen,
+		     struct buf *out)
+{
+	size_t i = 0, j;
+
+	while (i < in->len) {
+		const char *nl = memchr(in->data + i, '\n', in->len - i);
+
+		j = nl ? (size_t)(nl - in->data) + 1 : in->len;
+		buf_add(out, ind, ilen);
+		buf_add(out, in->data + i, j - i);
+		i = j;
+	}
+}
+
+/* Compiles the file name from src and keeps it in d. Takes *path and
+ * src's contents. Returns NULL after error(). */
+static const struct tmpl *S_build(struct tmpl_dir *d, const char *name,
+				  char **path, struct buf *src,
+				  const char *ind, size_t ilen,
+				  const struct chain *up)
+{
+	struct chain link = { name, up };
+	struct buf indented = BUF_INIT;
+	struct tmpl_entry *e;
+	struct tmpl *t;
+	size_t len;
+	char *data;
+
+	if (ilen)
+		S_indent(src, ind, ilen, &indented);
+	data = buf_detach(ilen ? &indented : src, &len);
+	t = S_compile(d, name, *path, data, len, &link);
+	*path = NULL;
+	if (!t)
+		return NULL;
+	d->v = S_grow(d->v, &d->cap, d->n + 1, sizeof(*d->v));
+	e = &d->v[d->n++];
+	e->name = xstrdup(name);
+	e->indent = xstrndup(ind, ilen);
+	e->t = t;
+	return t;
+}
+
+/* ---- the folder --------------------------------------------------------- */
 
 struct tmpl_dir *tmpl_dir_new(const char *dir)
 {
@@ -459,182 +716,191 @@ void tmpl_dir_free(struct tmpl_dir *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->nloaded; i++)
-		tmpl_free(d->loaded[i]);
-	free(d->loaded);
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].name);
+		free(d->v[i].indent);
+		tmpl_free(d->v[i].t);
+	}
+	free(d->v);
 	free(d->dir);
 	free(d);
 }
 
-static const struct tmpl *find_loaded(const struct tmpl_dir *d, const char *path)
+/* Top-level names come from configuration, not templates, so they may
+ * hold dots; still they stay inside the folder. */
+static int S_load_name_ok(const char *name)
 {
-	for (size_t i = 0; i < d->nloaded; i++)
-		if (!strcmp(d->loaded[i]->name, path))
-			return d->loaded[i];
-	return NULL;
-}
+	const char *s = name;
 
-static int being_loaded(const struct tmpl_dir *d, const char *path)
-{
-	for (size_t i = 0; i < d->nloading; i++)
-		if (!strcmp(d->loading[i], path))
-			return 1;
-	return 0;
+	if (!*name || *name == '/')
+		return 0;
+	while (s) {
+		if (!strncmp(s, "..", 2) && (s[2] == '/' || !s[2]))
+			return 0;
+		s = strchr(s, '/');
+		s = s ? s + 1 : NULL;
+	}
+	return 1;
 }
 
 const struct tmpl *tmpl_dir_load(struct tmpl_dir *d, const char *name)
 {
-	struct buf path = BUF_INIT, src = BUF_INIT;
-	struct tmpl *t = NULL;
-	const struct tmpl *done = NULL;
+	struct buf src = BUF_INIT;
+	char *path = NULL;
+	const struct tmpl *t = NULL;
 
-	buf_addf(&path, "%s/%s", d->dir, name);
-	if ((done = find_loaded(d, path.data)))
-		goto out;
-	if (being_loaded(d, path.data) || d->nloading == MAX_PARTIAL_DEPTH) {
-		error("'%s': partials include each other without end", path.data);
+	if (!S_load_name_ok(name)) {
+		error("bad template name '%s'", name);
 		goto out;
 	}
-	if (read_file(path.data, &src))
+	t = S_cached(d, name, "", 0);
+	if (t)
 		goto out;
-	d->loading[d->nloading++] = path.data;
-	t = tmpl_compile(d, path.data, src.data, src.len);
-	d->nloading--;
-	if (t) {
-		d->loaded = xrealloc(d->loaded, (d->nloaded + 1) * sizeof(*d->loaded));
-		d->loaded[d->nloaded++] = t;
-	}
-	done = t;
+	path = S_path(d, name);
+	if (read_file(path, &src))
+		goto out;
+	t = S_build(d, name, &path, &src, "", 0, NULL);
 out:
-	buf_release(&path);
+	free(path);
 	buf_release(&src);
-	return done;
+	return t;
 }
 
-/* ---- rendering ------------------------------------------------------------------- */
+struct tmpl *tmpl_compile(struct tmpl_dir *d, const char *name,
+			  const char *src, size_t len)
+{
+	struct chain link = { name, NULL };
 
-struct stack {
-	const struct tv **items;
-	size_t            n, cap;
+	return S_compile(d, name, xstrdup(name), xstrndup(src, len), len,
+			 &link);
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+/* One context on the stack of sections being rendered. */
+struct frame {
+	const struct tv    *v;
+	const struct frame *up;
 };
 
-static void push(struct stack *s, const struct tv *v)
+static const struct tv *S_get(const struct tv *v, const char *key, size_t klen)
 {
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 16;
-		s->items = xrealloc(s->items, s->cap * sizeof(*s->items));
-	}
-	s->items[s->n++] = v;
+	const struct tv_slot *slot;
+
+	if (!v || v->kind != TV_MAP)
+		return NULL;
+	slot = S_slot(v, key, klen);
+	return slot ? slot->v : NULL;
 }
 
-/* The spec's lookup: the first part of a dotted name is searched for
- * through the stack, innermost first; the rest only inside what it found. */
-static const struct tv *lookup(const struct stack *s, const char *name, size_t len)
+/* The first segment is searched up the stack; the rest only below it,
+ * so a broken chain renders nothing rather than an outer value. */
+static const struct tv *S_lookup(const struct tmpl *t, const struct op *op,
+				 const struct frame *f)
 {
-	const char *dot = memchr(name, '.', len);
-	size_t first = dot ? (size_t)(dot - name) : len;
+	const struct span *part;
 	const struct tv *v = NULL;
 
-	if (len == 1 && *name == '.')
-		return s->n ? s->items[s->n - 1] : NULL;
-	for (size_t i = s->n; i-- > 0 && !v;)
-		v = tv_get(s->items[i], name, first);
-	while (v && dot) {
-		name = dot + 1;
-		len -= first + 1;
-		dot = memchr(name, '.', len);
-		first = dot ? (size_t)(dot - name) : len;
-		v = tv_get(v, name, first);
-	}
+	if (!op->nparts)
+		return f->v;
+	part = &t->parts[op->part];
+	for (; f && !v; f = f->up)
+		v = S_get(f->v, t->src + part->at, part->len);
+	for (size_t i = 1; v && i < op->nparts; i++)
+		v = S_get(v, t->src + part[i].at, part[i].len);
 	return v;
 }
 
-static void render_nodes(const struct tmpl *t, const struct node *parent,
-			 struct stack *s, struct buf *out);
-
-static void render_value(const struct tmpl *t, const struct node *n,
-			 const struct stack *s, struct buf *out)
+static int S_truthy(const struct tv *v)
 {
-	const struct tv *v = lookup(s, n->text, n->len);
+	if (!v)
+		return 0;
+	switch (v->kind) {
+	case TV_NULL:
+		return 0;
+	case TV_BOOL:
+		return v->truth;
+	case TV_STRING:
+		return v->len > 0;
+	case TV_LIST:
+		return v->n > 0;
+	case TV_MAP:
+		return 1;
+	}
+	return 0;
+}
 
-	if (!v || (v->kind != TV_STRING && v->kind != TV_BOOL))
+/* Strings as they are, booleans as words; lists and maps have no text. */
+static void S_emit(struct buf *out, const struct tv *v, int html)
+{
+	if (!v)
 		return;
 	if (v->kind == TV_BOOL)
 		buf_adds(out, v->truth ? "true" : "false");
-	else if (n->type == N_VAR && t->escape_html)
+	else if (v->kind == TV_STRING && html)
 		html_escape(out, v->s, v->len);
-	else
+	else if (v->kind == TV_STRING)
 		buf_add(out, v->s, v->len);
 }
 
-static void render_section(const struct tmpl *t, const struct node *n,
-			   struct stack *s, struct buf *out)
-{
-	const struct tv *v = lookup(s, n->text, n->len);
+static void S_render(const struct tmpl *t, size_t from, size_t to,
+		     const struct frame *f, struct buf *out);
 
-	if (n->type == N_INVERTED) {
-		if (!tv_truthy(v))
-			render_nodes(t, n, s, out);
+/* A list renders the body once per item; any other truthy value once,
+ * pushed as the innermost context. */
+static void S_section(const struct tmpl *t, const struct op *op, size_t body,
+		      const struct frame *f, struct buf *out)
+{
+	const struct tv *v = S_lookup(t, op, f);
+	struct frame inner = { v, f };
+
+	if (!S_truthy(v))
+		return;
+	if (v->kind != TV_LIST) {
+		S_render(t, body, op->end, &inner, out);
 		return;
 	}
-	if (!tv_truthy(v))
-		return;
-	if (v->kind == TV_LIST) {
-		for (size_t i = 0; i < v->n; i++) {
-			push(s, v->items[i]);
-			render_nodes(t, n, s, out);
-			s->n--;
-		}
-		return;
+	for (size_t i = 0; i < v->n; i++) {
+		inner.v = v->slots[i].v;
+		S_render(t, body, op->end, &inner, out);
 	}
-	push(s, v);
-	render_nodes(t, n, s, out);
-	s->n--;
 }
 
-/* A standalone partial is indented like the tag that named it. */
-static void render_partial(const struct node *n, struct stack *s, struct buf *out)
+static void S_render(const struct tmpl *t, size_t from, size_t to,
+		     const struct frame *f, struct buf *out)
 {
-	struct buf tmp = BUF_INIT;
+	for (size_t i = from; i < to; i++) {
+		const struct op *op = &t->ops[i];
 
-	if (!n->indent) {
-		render_nodes(n->partial, &n->partial->root, s, out);
-		return;
-	}
-	render_nodes(n->partial, &n->partial->root, s, &tmp);
-	for (const char *p = tmp.data; *p;) {
-		size_t len = strcspn(p, "\n");
-
-		buf_adds(out, n->indent);
-		buf_add(out, p, len + (p[len] == '\n'));
-		p += len + (p[len] == '\n');
-	}
-	buf_release(&tmp);
-}
-
-static void render_nodes(const struct tmpl *t, const struct node *parent,
-			 struct stack *s, struct buf *out)
-{
-	for (size_t i = 0; i < parent->nchildren; i++) {
-		const struct node *n = &parent->children[i];
-
-		switch (n->type) {
-		case N_TEXT:     buf_add(out, n->text, n->len); break;
-		case N_VAR:
-		case N_RAW:      render_value(t, n, s, out); break;
-		case N_SECTION:
-		case N_INVERTED: render_section(t, n, s, out); break;
-		case N_PARTIAL:  render_partial(n, s, out); break;
+		switch (op->kind) {
+		case OP_TEXT:
+			buf_add(out, t->src + op->at, op->len);
+			break;
+		case OP_VAR:
+		case OP_RAW:
+			S_emit(out, S_lookup(t, op, f),
+			       op->kind == OP_VAR && t->html);
+			break;
+		case OP_SECTION:
+			S_section(t, op, i + 1, f, out);
+			i = op->end - 1;
+			break;
+		case OP_INVERTED:
+			if (!S_truthy(S_lookup(t, op, f)))
+				S_render(t, i + 1, op->end, f, out);
+			i = op->end - 1;
+			break;
+		case OP_PARTIAL:
+			S_render(op->partial, 0, op->partial->nops, f, out);
+			break;
 		}
 	}
 }
 
 void tmpl_render(const struct tmpl *t, const struct tv *data, struct buf *out)
 {
-	struct stack s = { NULL, 0, 0 };
+	struct frame root = { data, NULL };
 
-	if (data)
-		push(&s, data);
-	render_nodes(t, &t->root, &s, out);
-	free(s.items);
+	if (t)
+		S_render(t, 0, t->nops, &root, out);
 }

@@ -74,7 +74,7 @@ const struct tmpl *tmpl_dir_load(struct tmpl_dir *d, const char *name);
  * Compiles a template from memory; name is used for messages and to
  * choose escaping. Partials are loaded from d, which may be NULL (then
  * any partial is an error). Returns a template the caller frees with
- * tmpl_free(), or NULL after error().
+ * tmpl_free(), before d, whose partials it uses; or NULL after error().
  */
 struct tmpl *tmpl_compile(struct tmpl_dir *d, const char *name,
 			  const char *src, size_t len);

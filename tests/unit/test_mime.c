@@ -154,38 +154,99 @@ static struct mime_headers headers(void)
 	return h;
 }
 
-/* Finds part n's body (after its blank line) up to the next boundary. */
-static void body_of(const char *msg, const char *type, const char **start,
-		    size_t *len)
+static void check_qp_lines(const struct buf *qp)
 {
-	const char *p = strstr(msg, type), *end;
+	for (const char *p = qp->data; p < qp->data + qp->len;) {
+		size_t n = strcspn(p, "\r");
 
-	assert_non_null(p);
-	p = strstr(p, "\r\n\r\n");
-	assert_non_null(p);
-	p += 4;
-	end = strstr(p, "\r\n--=_");
-	assert_non_null(end);
-	*start = p;
-	*len = (size_t)(end - p);	/* the CRLF before "--" is the delimiter's */
+		assert_true(n <= 76);
+		assert_true(p[n] == '\0' || (p[n] == '\r' && p[n + 1] == '\n'));
+		/* no white space before a hard line end */
+		if (n && p[n] == '\r')
+			assert_true(p[n - 1] != ' ' && p[n - 1] != '\t');
+		for (size_t i = 0; i < n; i++)
+			assert_true((unsigned char)p[i] < 0x7f);
+		p += n + (p[n] ? 2 : 0);
+	}
 }
 
-static void test_quoted_printable_lines(void **state)
+static void check_round_trip(const char *s, size_t len)
 {
-	struct buf text = BUF_INIT, msg = BUF_INIT;
-	struct mime_headers h = headers();
-	struct mime_body body = { 0 };
-	const char *qp;
-	size_t qp_len, decoded_len;
-	char *decoded;
+	struct buf qp = BUF_INIT;
+	char *decoded = malloc(len + 1);
+
+	mime_qp_encode(&qp, s, len, 0);
+	check_qp_lines(&qp);
+	assert_int_equal(qp_decode(qp.data, qp.len, decoded), len);
+	assert_memory_equal(decoded, s, len);
+	free(decoded);
+	buf_release(&qp);
+}
+
+static void test_quoted_printable(void **state)
+{
+	struct buf text = BUF_INIT;
 
 	(void)state;
 	for (int i = 0; i < 300; i++)
 		buf_adds(&text, "中文");
 	buf_adds(&text, "\r\ntrailing spaces   \r\n.\r\nFrom the start\r\n");
 	buf_addchars(&text, 'x', 2000);
-	buf_adds(&text, "\r\ntab\t\r\n=equals=\r\n");
-	body = (struct mime_body){ text.data, text.len, "<p>hi</p>\r\n", 11, NULL, 0 };
+	buf_adds(&text, "\r\ntab\t\r\n=equals=\r\nlone\rcr and\nlf\r\nend space ");
+	check_round_trip(text.data, text.len);
+	/* every length of a line of '=' crosses the 76-octet limit somewhere */
+	for (size_t n = 70; n < 80; n++) {
+		buf_reset(&text);
+		buf_addchars(&text, '=', n);
+		check_round_trip(text.data, text.len);
+	}
+	buf_release(&text);
+}
+
+/* Pieces encoded apart with soft ends decode, joined, to the joined text. */
+static void test_quoted_printable_pieces(void **state)
+{
+	static const char *pieces[] = { "Dear ", "林晓", ",\r\nthe end is near ",
+					"x@example.org", " \r\n" };
+	struct buf qp = BUF_INIT, joined = BUF_INIT;
+	char decoded[256];
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++) {
+		mime_qp_encode(&qp, pieces[i], strlen(pieces[i]), i < 4);
+		buf_adds(&joined, pieces[i]);
+	}
+	check_qp_lines(&qp);
+	assert_int_equal(qp_decode(qp.data, qp.len, decoded), joined.len);
+	assert_memory_equal(decoded, joined.data, joined.len);
+	buf_release(&qp);
+	buf_release(&joined);
+}
+
+static void test_base64_lines(void **state)
+{
+	unsigned char data[200];
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)i;
+	mime_base64_lines(&b, data, sizeof(data));
+	assert_int_equal(b.len, 3 * (76 + 2) + 40 + 2);	/* 200 = 3 * 57 + 29 */
+	assert_memory_equal(b.data + 76, "\r\n", 2);
+	buf_release(&b);
+}
+
+static void test_message_is_7bit_crlf(void **state)
+{
+	struct mime_headers h = headers();
+	struct buf text = BUF_INIT, html = BUF_INIT, msg = BUF_INIT;
+	struct mime_body body;
+
+	(void)state;
+	mime_qp_encode(&text, "中文 text\r\n", 12, 0);
+	mime_qp_encode(&html, "<p>中文</p>\r\n", 15, 0);
+	body = (struct mime_body){ text.data, text.len, html.data, html.len, NULL, 0 };
 	assert_int_equal(mime_message(&msg, &h, &body), 0);
 	for (const char *p = msg.data; *p;) {
 		size_t n = strcspn(p, "\r");
@@ -196,27 +257,9 @@ static void test_quoted_printable_lines(void **state)
 	}
 	for (size_t i = 0; i < msg.len; i++)
 		assert_true((unsigned char)msg.data[i] < 0x80);
-	body_of(msg.data, "text/plain", &qp, &qp_len);
-	for (const char *p = qp; p < qp + qp_len;) {
-		size_t n = strcspn(p, "\r");
-
-		assert_true(n <= 76);
-		p += n + 2;
-	}
-	decoded = malloc(qp_len);
-	decoded_len = qp_decode(qp, qp_len, decoded);
-	/* trailing white space is dropped, everything else survives */
-	{
-		char *expect = strdup(text.data), *p;
-
-		while ((p = strstr(expect, " \r")) || (p = strstr(expect, "\t\r")))
-			memmove(p, p + 1, strlen(p));
-		assert_int_equal(decoded_len, strlen(expect));
-		assert_memory_equal(decoded, expect, decoded_len);
-		free(expect);
-	}
-	free(decoded);
+	assert_non_null(strstr(msg.data, text.data));
 	buf_release(&text);
+	buf_release(&html);
 	buf_release(&msg);
 }
 
@@ -262,7 +305,10 @@ int main(void)
 		cmocka_unit_test(test_round_trip_chinese),
 		cmocka_unit_test(test_round_trip_every_length),
 		cmocka_unit_test(test_base64_vectors),
-		cmocka_unit_test(test_quoted_printable_lines),
+		cmocka_unit_test(test_quoted_printable),
+		cmocka_unit_test(test_quoted_printable_pieces),
+		cmocka_unit_test(test_base64_lines),
+		cmocka_unit_test(test_message_is_7bit_crlf),
 		cmocka_unit_test(test_header_injection_refused),
 		cmocka_unit_test(test_headers_present),
 	};
