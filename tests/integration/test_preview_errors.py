@@ -139,3 +139,12 @@ def test_unknown_partial_in_template(project, tmp_path):
     assert proc.returncode == EX_DATAERR
     assert "digest.html.mustache" in proc.stderr and "nowhere" in proc.stderr
     assert not (project.path / "out").exists()
+
+
+def test_config_value_with_line_break_from_environment(project):
+    digest = project.copy_digest()
+    proc = project.run("preview", digest, "-o", "out",
+                       env={"BULLETIN_NEWSLETTER_NAME": "News\r\nBcc: x@example.org"})
+    assert proc.returncode == EX_CONFIG
+    assert "BULLETIN_NEWSLETTER_NAME: line breaks are not allowed" in proc.stderr
+    assert not (project.path / "out").exists()
