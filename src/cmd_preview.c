@@ -99,7 +99,7 @@ int cmd_preview(int argc, char **argv, struct ctx *ctx)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = "out", *to = ctx->config->sample_to;
+	const char *dir = "out", *to = NULL;
 	struct preview p = { .unsubscribe = BUF_INIT };
 	struct digest d;
 	struct issue *is = NULL;
@@ -117,6 +117,8 @@ int cmd_preview(int argc, char **argv, struct ctx *ctx)
 		fputs(usage, stderr);
 		return EX_USAGE;
 	}
+	if (!to)
+		to = ctx->config->sample_to;
 	if (access(argv[optind], R_OK | X_OK)) {
 		error("cannot read digest folder '%s'", argv[optind]);
 		return EX_NOINPUT;

@@ -11,6 +11,10 @@
  * the command's name; parse options with getopt_long, print usage on
  * --help (exit 0) and on bad usage (EX_USAGE). Return an exit status
  * from <sysexits.h>; main returns it.
+ *
+ * When the command's arguments include "--help", main sets nothing up
+ * (ctx->config and ctx->store stay NULL), so help works without a
+ * configuration or a database: a command prints its usage first.
  */
 
 struct config;
@@ -28,5 +32,7 @@ enum {
 };
 
 int cmd_preview(int argc, char **argv, struct ctx *ctx);
+int cmd_sub(int argc, char **argv, struct ctx *ctx);
+int cmd_init(int argc, char **argv, struct ctx *ctx);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "store.h"
 #include "util.h"
 
 #define BULLETIN_VERSION "0.1.0"
@@ -19,8 +20,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "init", cmd_init, 0,
+	  "create the configuration, token secret and database" },
 	{ "preview", cmd_preview, NEED_CONFIG,
 	  "write an issue's message, HTML and text to files" },
+	{ "sub", cmd_sub, NEED_STORE,
+	  "add, import, list, export and remove subscribers" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -46,23 +51,40 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+/* True if the command was asked for --help: then it needs no set-up. */
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
+
 static int run(const struct command *cmd, int argc, char **argv,
 	       struct ctx *ctx)
 {
 	struct config config;
-	int needs = cmd->needs, status;
+	int needs = wants_help(argc, argv) ? 0 : cmd->needs, status;
 
 	if (needs & NEED_STORE)
 		needs |= NEED_CONFIG;
 	config_defaults(&config);
+	status = EX_CONFIG;
 	if (needs & NEED_CONFIG) {
-		if (config_load(&config, ctx->config_path)) {
-			config_release(&config);
-			return EX_CONFIG;
-		}
+		if (config_load(&config, ctx->config_path))
+			goto out;
 		ctx->config = &config;
 	}
+	status = EX_CANTCREAT;
+	if (needs & NEED_STORE) {
+		ctx->store = store_open(config.store_path);
+		if (!ctx->store)
+			goto out;
+	}
 	status = cmd->fn(argc, argv, ctx);
+	store_close(ctx->store);
+	ctx->store = NULL;
+out:
 	config_release(&config);
 	return status;
 }

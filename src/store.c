@@ -1,0 +1,1169 @@
+#include "store.h"
+
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "buf.h"
+#include "util.h"
+
+/* How long a writer waits for another one: an import holds the write
+ * lock until it commits, about 15 s for a million rows on a small
+ * machine, and a `sub add` meanwhile should wait, not fail. */
+#define BUSY_TIMEOUT_MS 30000
+
+/* ---- schema ------------------------------------------------------------- */
+
+/*
+ * Migration i takes the schema from version i to i + 1. Never edit one
+ * that has shipped: append a new one. Each runs in its own transaction
+ * together with the PRAGMA user_version that records it.
+ */
+static const char *const migrations[] = {
+	/* 1: the first schema */
+	"CREATE TABLE subscribers ("
+	"  id      INTEGER PRIMARY KEY,"
+	"  email   TEXT NOT NULL UNIQUE,"	/* normalised: domain lower-cased */
+	"  name    TEXT,"
+	/* OR, not IN: a CHECK with IN (...) builds a temporary b-tree at
+	 * every insert, a third of an import's time */
+	"  status  TEXT NOT NULL CHECK (status = 'active' OR status = 'pending'"
+	"          OR status = 'unsubscribed' OR status = 'bounced'"
+	"          OR status = 'complained'),"
+	"  attrs   TEXT CHECK (attrs IS NULL OR json_valid(attrs)),"
+	"  created TEXT NOT NULL,"
+	"  updated TEXT NOT NULL"
+	");"
+	"CREATE TABLE campaigns ("
+	"  id           TEXT PRIMARY KEY,"	/* the digest folder name */
+	"  subject      TEXT NOT NULL,"
+	"  content_hash TEXT NOT NULL,"
+	"  created      TEXT NOT NULL,"
+	"  started      TEXT,"
+	"  finished     TEXT"
+	");"
+	"CREATE TABLE deliveries ("
+	"  campaign_id   TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+	"  subscriber_id INTEGER NOT NULL"
+	"                REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"  state         TEXT NOT NULL DEFAULT 'queued' CHECK (state = 'queued'"
+	"                OR state = 'sending' OR state = 'sent'"
+	"                OR state = 'deferred' OR state = 'failed'),"
+	"  attempts      INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt  TEXT,"
+	"  last_reply    TEXT,"
+	"  message_id    TEXT,"
+	"  updated       TEXT NOT NULL,"
+	"  PRIMARY KEY (campaign_id, subscriber_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX deliveries_subscriber ON deliveries(subscriber_id);"
+	"CREATE TABLE events ("
+	"  id            INTEGER PRIMARY KEY,"
+	"  type          TEXT NOT NULL CHECK (type = 'subscribe'"
+	"                OR type = 'confirm' OR type = 'unsubscribe'"
+	"                OR type = 'resubscribe' OR type = 'bounce'"
+	"                OR type = 'complaint' OR type = 'erase'),"
+	"  subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"  campaign_id   TEXT REFERENCES campaigns(id) ON DELETE SET NULL,"
+	"  method        TEXT NOT NULL,"
+	"  detail        TEXT,"
+	"  created       TEXT NOT NULL"
+	");"
+	"CREATE INDEX events_subscriber ON events(subscriber_id);"
+	"CREATE INDEX events_campaign ON events(campaign_id)"
+	"  WHERE campaign_id IS NOT NULL;"
+	"CREATE TABLE suppressions ("
+	"  hash    TEXT PRIMARY KEY,"	/* sha256 hex of the normalised address */
+	"  reason  TEXT NOT NULL,"
+	"  created TEXT NOT NULL"
+	") WITHOUT ROWID;",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* ---- statements --------------------------------------------------------- */
+
+enum query {
+	Q_BEGIN, Q_BEGIN_READ, Q_COMMIT,
+	Q_USER_VERSION,
+	Q_SUB_BY_EMAIL, Q_SUB_INSERT, Q_SUB_INSERT_NEW, Q_SUB_UPDATE, Q_SUB_STATUS,
+	Q_SUB_DELETE, Q_EVENT_INSERT, Q_EVENTS_NEW,
+	Q_SUPP_GET, Q_SUPP_INSERT, Q_SUPP_DELETE, Q_SUPP_NONE,
+	Q_EVENTS, Q_COUNT_STATUS, Q_MONTHLY, Q_ATTR_KEYS,
+	NQUERIES
+};
+
+/* Every fixed statement; prepared on first use and kept. */
+static const char *const sql[NQUERIES] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_BEGIN_READ] = "BEGIN",
+	[Q_COMMIT] = "COMMIT",
+	[Q_USER_VERSION] = "PRAGMA user_version",
+	[Q_SUB_BY_EMAIL] =
+		"SELECT id, email, name, status, created, updated, attrs"
+		" FROM subscribers WHERE email = ?1",
+	[Q_SUB_INSERT] =
+		"INSERT INTO subscribers (email, name, status, attrs, created,"
+		" updated) VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6)",
+	/* Inserts only a new address: sqlite3_changes() says which it was.
+	 * OR IGNORE rather than ON CONFLICT DO NOTHING: a statement that
+	 * cannot abort needs no statement journal, a copy of every page it
+	 * touches (the values bound are valid: store.c makes them). attrs
+	 * is stored as given, not through json(): the CHECK validates it
+	 * and callers hand in minified JSON, so an import costs one parse
+	 * less per row. */
+	[Q_SUB_INSERT_NEW] =
+		"INSERT OR IGNORE INTO subscribers (email, name, status, attrs,"
+		" created, updated)"
+		" VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6)",
+	/* Changes the row only when something differs, so sqlite3_changes()
+	 * tells updated from unchanged. */
+	[Q_SUB_UPDATE] =
+		"UPDATE subscribers SET name = coalesce(nullif(?2, ''), name),"
+		" attrs = iif(?3 IS NULL, attrs,"
+		"             json_patch(coalesce(attrs, '{}'), ?3)),"
+		" status = ?4, updated = ?5"
+		" WHERE id = ?1 AND (status IS NOT ?4"
+		"  OR name IS NOT coalesce(nullif(?2, ''), name)"
+		"  OR attrs IS NOT iif(?3 IS NULL, attrs,"
+		"                      json_patch(coalesce(attrs, '{}'), ?3)))",
+	[Q_SUB_STATUS] =
+		"UPDATE subscribers SET status = ?2, updated = ?3 WHERE id = ?1",
+	[Q_SUB_DELETE] = "DELETE FROM subscribers WHERE id = ?1",
+	[Q_EVENT_INSERT] =
+		"INSERT INTO events (type, subscriber_id, campaign_id, method,"
+		" detail, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/* The first events of the rows added since ?1, in one statement. */
+	[Q_EVENTS_NEW] =
+		"INSERT INTO events (type, subscriber_id, campaign_id, method,"
+		" detail, created)"
+		" SELECT CASE status WHEN 'unsubscribed' THEN 'unsubscribe'"
+		"  WHEN 'bounced' THEN 'bounce' WHEN 'complained' THEN 'complaint'"
+		"  ELSE 'subscribe' END, id, ?2, ?3, ?4, created"
+		" FROM subscribers WHERE id > ?1 ORDER BY id",
+	[Q_SUPP_GET] = "SELECT 1 FROM suppressions WHERE hash = ?1",
+	[Q_SUPP_INSERT] =
+		"INSERT OR IGNORE INTO suppressions (hash, reason, created)"
+		" VALUES (?1, ?2, ?3)",
+	[Q_SUPP_DELETE] = "DELETE FROM suppressions WHERE hash = ?1",
+	[Q_SUPP_NONE] = "SELECT NOT EXISTS (SELECT 1 FROM suppressions)",
+	[Q_EVENTS] =
+		"SELECT type, method, detail, campaign_id, created FROM events"
+		" WHERE subscriber_id = ?1 ORDER BY id",
+	/* one pass, no GROUP BY: no sorter, whatever the size */
+	[Q_COUNT_STATUS] =
+		"SELECT total(status = 'pending'), total(status = 'active'),"
+		" total(status = 'unsubscribed'), total(status = 'bounced'),"
+		" total(status = 'complained') FROM subscribers",
+	[Q_MONTHLY] =
+		"SELECT substr(created, 1, 7) AS month,"
+		" sum(type = 'subscribe'),"
+		" sum(type IN ('unsubscribe', 'complaint'))"
+		" FROM events WHERE type IN ('subscribe', 'unsubscribe', 'complaint')"
+		" GROUP BY month ORDER BY month",
+	[Q_ATTR_KEYS] =
+		/* no ORDER BY: sorting every row's keys before the DISTINCT
+		 * would take memory; the few distinct keys are sorted by the
+		 * caller */
+		"SELECT DISTINCT j.key FROM subscribers, json_each(subscribers.attrs) AS j"
+		" WHERE ?1 IS NULL OR subscribers.status = ?1",
+};
+
+struct store {
+	sqlite3      *db;
+	char         *path;
+	sqlite3_stmt *stmt[NQUERIES];
+	int           no_supp;		/* in store_begin's transaction: no suppressions */
+	/* New rows whose first event is still to be written (see try_insert) */
+	int           deferred;		/* there are some */
+	long long     deferred_after;	/* their ids are greater than this */
+	char         *deferred_why[3];	/* their campaign, method, detail */
+	time_t        now_t;		/* the second now[] was formatted for */
+	char          now[24];		/* "2026-11-03T10:00:00Z" */
+};
+
+static const char *const status_names[SUB_NSTATUS] = {
+	[SUB_PENDING] = "pending",
+	[SUB_ACTIVE] = "active",
+	[SUB_UNSUBSCRIBED] = "unsubscribed",
+	[SUB_BOUNCED] = "bounced",
+	[SUB_COMPLAINED] = "complained",
+};
+
+/* The event that records a move into each status. */
+static const char *const status_events[SUB_NSTATUS] = {
+	[SUB_PENDING] = "subscribe",
+	[SUB_ACTIVE] = "subscribe",
+	[SUB_UNSUBSCRIBED] = "unsubscribe",
+	[SUB_BOUNCED] = "bounce",
+	[SUB_COMPLAINED] = "complaint",
+};
+
+const char *store_status_name(enum sub_status st)
+{
+	return (unsigned)st < SUB_NSTATUS ? status_names[st] : NULL;
+}
+
+int store_status_parse(const char *name, enum sub_status *st)
+{
+	for (int i = 0; i < SUB_NSTATUS; i++)
+		if (!strcmp(name, status_names[i])) {
+			*st = (enum sub_status)i;
+			return 0;
+		}
+	return -1;
+}
+
+int store_status_suppressed(enum sub_status st)
+{
+	return st == SUB_UNSUBSCRIBED || st == SUB_BOUNCED ||
+	       st == SUB_COMPLAINED;
+}
+
+/* ---- errors and helpers ------------------------------------------------- */
+
+static int db_error(struct store *s, const char *what)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return error("database '%s' is busy: another process kept it "
+			     "locked for more than %d s (%s)", s->path,
+			     BUSY_TIMEOUT_MS / 1000, what);
+	return error("database '%s': %s: %s", s->path, what,
+		     sqlite3_errmsg(s->db));
+}
+
+/* Returns the statement ready to bind, or NULL after error(). */
+static sqlite3_stmt *stmt(struct store *s, enum query q)
+{
+	if (!s->stmt[q] &&
+	    sqlite3_prepare_v3(s->db, sql[q], -1, SQLITE_PREPARE_PERSISTENT,
+			       &s->stmt[q], NULL) != SQLITE_OK) {
+		db_error(s, "cannot prepare a statement");
+		return NULL;
+	}
+	sqlite3_reset(s->stmt[q]);
+	sqlite3_clear_bindings(s->stmt[q]);
+	return s->stmt[q];
+}
+
+/* Steps a statement that returns no rows to the end. 0 or -1. */
+static int run(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	return db_error(s, "cannot write");
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* The current time, formatted once per second. */
+static const char *now(struct store *s)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (t != s->now_t) {
+		gmtime_r(&t, &tm);
+		strftime(s->now, sizeof(s->now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		s->now_t = t;
+	}
+	return s->now;
+}
+
+static int exec_simple(struct store *s, enum query q)
+{
+	sqlite3_stmt *st = stmt(s, q);
+
+	return st ? run(s, st) : -1;
+}
+
+/* ---- deferred events ---------------------------------------------------- */
+
+/*
+ * In an import, writing each new row's "subscribe" event with its own
+ * INSERT costs a third of the time: the events of a run of new rows are
+ * written by one INSERT ... SELECT instead, before anything else touches
+ * the rows or the events and before the commit, so the log's order and
+ * content are what one INSERT per row would give.
+ */
+static void forget_deferred(struct store *s)
+{
+	for (int i = 0; i < 3; i++) {
+		free(s->deferred_why[i]);
+		s->deferred_why[i] = NULL;
+	}
+	s->deferred = 0;
+}
+
+static int flush_events(struct store *s)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!s->deferred)
+		return 0;
+	st = stmt(s, Q_EVENTS_NEW);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, s->deferred_after);
+	for (int i = 0; i < 3; i++)
+		bind_text(st, 2 + i, s->deferred_why[i]);
+	ret = run(s, st);
+	forget_deferred(s);
+	return ret;
+}
+
+static int same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Notes that row id's first event is due, with why. */
+static int defer_event(struct store *s, long long id,
+		       const struct store_why *why)
+{
+	const char *w[3] = { why->campaign, why->method, why->detail };
+
+	if (s->deferred && same(w[0], s->deferred_why[0]) &&
+	    same(w[1], s->deferred_why[1]) && same(w[2], s->deferred_why[2]))
+		return 0;
+	if (flush_events(s))
+		return -1;
+	s->deferred = 1;
+	s->deferred_after = id - 1;
+	for (int i = 0; i < 3; i++)
+		s->deferred_why[i] = w[i] ? xstrdup(w[i]) : NULL;
+	return 0;
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+static int begin_immediate(struct store *s)
+{
+	return exec_simple(s, Q_BEGIN);
+}
+
+/* Whether the suppression list is empty: then, until the transaction
+ * ends, nobody else can add to it, and new addresses need no hash. */
+static int check_suppressions(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, Q_SUPP_NONE);
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_error(s, "cannot read");
+	}
+	s->no_supp = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_begin(struct store *s)
+{
+	if (begin_immediate(s))
+		return -1;
+	if (!check_suppressions(s))
+		return 0;
+	store_rollback(s);
+	return -1;
+}
+
+int store_begin_read(struct store *s)
+{
+	return exec_simple(s, Q_BEGIN_READ);
+}
+
+int store_commit(struct store *s)
+{
+	s->no_supp = 0;
+	if (!flush_events(s) && !exec_simple(s, Q_COMMIT))
+		return 0;
+	store_rollback(s);
+	return -1;
+}
+
+void store_rollback(struct store *s)
+{
+	s->no_supp = 0;
+	forget_deferred(s);
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Opens a transaction unless the caller has one; *own says which. */
+static int tx_enter(struct store *s, int *own)
+{
+	/* store_sub_get's row may still be held: let go of its snapshot. */
+	if (s->stmt[Q_SUB_BY_EMAIL])
+		sqlite3_reset(s->stmt[Q_SUB_BY_EMAIL]);
+	*own = sqlite3_get_autocommit(s->db);
+	return *own ? begin_immediate(s) : 0;
+}
+
+/* Ends what tx_enter began: commit on ret == 0, else roll back. A
+ * failure inside the caller's transaction leaves it to the caller. */
+static int tx_leave(struct store *s, int own, int ret)
+{
+	if (!own)
+		return ret;
+	if (ret)
+		store_rollback(s);
+	else
+		ret = store_commit(s);
+	return ret;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+int store_schema_latest(void)
+{
+	return NMIGRATIONS;
+}
+
+int store_schema_version(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, Q_USER_VERSION);
+	int v;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_error(s, "cannot read the schema version");
+		sqlite3_reset(st);
+		return -1;
+	}
+	v = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+/* Applies migration v (version v to v + 1) unless another process
+ * already did while we waited for the lock. */
+static int migrate_one(struct store *s, int v)
+{
+	char pragma[48];
+	char *msg = NULL;
+	int cur;
+
+	if (begin_immediate(s))
+		return -1;
+	cur = store_schema_version(s);
+	if (cur < 0)
+		goto fail;
+	if (cur > v) {
+		store_rollback(s);
+		return 0;
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+	if (sqlite3_exec(s->db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(s->db, pragma, NULL, NULL, &msg) != SQLITE_OK) {
+		error("database '%s': migration to version %d failed: %s",
+		      s->path, v + 1, msg ? msg : "?");
+		sqlite3_free(msg);
+		goto fail;
+	}
+	return store_commit(s);
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+static int migrate(struct store *s)
+{
+	int v = store_schema_version(s);
+
+	if (v < 0)
+		return -1;
+	if (v > NMIGRATIONS)
+		return error("database '%s' has schema version %d, newer than "
+			     "this bulletin knows (%d): upgrade bulletin",
+			     s->path, v, NMIGRATIONS);
+	for (; v < NMIGRATIONS; v++)
+		if (migrate_one(s, v))
+			return -1;
+	return 0;
+}
+
+/* Stores the first column of the pragma's answer in arg. */
+static int pragma_answer(void *arg, int ncols, char **values, char **names)
+{
+	(void)names;
+	if (ncols > 0 && values[0])
+		snprintf(arg, 16, "%s", values[0]);
+	return 0;
+}
+
+/*
+ * Puts the file in WAL mode (which persists in the file). Two processes
+ * creating the database at once can get SQLITE_BUSY here without the
+ * busy handler being asked, so this waits and retries itself.
+ */
+static int set_wal(struct store *s)
+{
+	char mode[16] = "";
+	int rc, waited = 0;
+
+	for (;;) {
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL",
+				  pragma_answer, mode, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+			break;
+		waited += sqlite3_sleep(20);
+	}
+	if (rc != SQLITE_OK)
+		return db_error(s, "cannot switch to WAL mode");
+	if (strcmp(mode, "wal"))
+		return error("database '%s': cannot switch to WAL mode (%s)",
+			     s->path, mode);
+	return 0;
+}
+
+/* Connection settings, on every open. */
+static int configure(struct store *s)
+{
+	static const char pragmas[] =
+		"PRAGMA synchronous = NORMAL;"	/* durable at checkpoints, safe in WAL */
+		"PRAGMA foreign_keys = ON;"
+		"PRAGMA cache_size = -8192;";	/* 8 MiB, whatever the file size */
+
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (set_wal(s))
+		return -1;
+	if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(s, "cannot open");
+	return 0;
+}
+
+/* Creates the folder the database goes in, when it has one. */
+static int make_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	char *dir;
+	int ret = 0;
+
+	if (!slash || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	if (stat(dir, &st))
+		ret = mkdir_p(dir, 0777);
+	free(dir);
+	return ret;
+}
+
+struct store *store_open(const char *path)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	/* one connection per process, used by one thread: no mutexes */
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX;
+
+	s->path = xstrdup(path);
+	if (make_parent(path))
+		goto fail;
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		if (!s->db) {
+			error("cannot open database '%s': out of memory", path);
+			goto fail;
+		}
+		db_error(s, "cannot open");
+		goto fail;
+	}
+	if (configure(s) || migrate(s))
+		goto fail;
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	forget_deferred(s);
+	for (int i = 0; i < NQUERIES; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+/* ---- subscribers -------------------------------------------------------- */
+
+void store_address_hash(const char *email, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, email, strlen(email), md);
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+static void fill_row(sqlite3_stmt *st, struct store_row *row)
+{
+	enum sub_status status = SUB_PENDING;
+
+	store_status_parse(col_text(st, 3), &status);
+	row->id = sqlite3_column_int64(st, 0);
+	row->email = col_text(st, 1);
+	row->name = col_text(st, 2);
+	row->status = status;
+	row->created = col_text(st, 4);
+	row->updated = col_text(st, 5);
+	row->attrs = col_text(st, 6);
+	row->values = NULL;
+}
+
+int store_sub_get(struct store *s, const char *email, struct store_row *row)
+{
+	sqlite3_stmt *st = stmt(s, Q_SUB_BY_EMAIL);
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, email);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		fill_row(st, row);
+		return 1;	/* the row stays readable until the next reset */
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
+}
+
+/* Looks the address up for a writer: *id and *status, 1 found, 0 not. */
+static int lookup(struct store *s, const char *email, long long *id,
+		  enum sub_status *status)
+{
+	struct store_row row;
+	int rc = store_sub_get(s, email, &row);
+
+	if (rc == 1) {
+		*id = row.id;
+		*status = row.status;
+		sqlite3_reset(s->stmt[Q_SUB_BY_EMAIL]);
+	}
+	return rc;
+}
+
+static int add_event(struct store *s, const char *type, long long id,
+		     const struct store_why *why, const char *when)
+{
+	sqlite3_stmt *st = stmt(s, Q_EVENT_INSERT);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, type);
+	if (id)
+		sqlite3_bind_int64(st, 2, id);
+	bind_text(st, 3, why->campaign);
+	bind_text(st, 4, why->method);
+	bind_text(st, 5, why->detail);
+	bind_text(st, 6, when ? when : now(s));
+	return run(s, st);
+}
+
+int store_is_erased(struct store *s, const char *email)
+{
+	sqlite3_stmt *st = stmt(s, Q_SUPP_GET);
+	char hash[65];
+	int rc;
+
+	if (!st)
+		return -1;
+	store_address_hash(email, hash);
+	bind_text(st, 1, hash);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
+}
+
+/* Binds a new row's values to an insert statement. */
+static void bind_sub(struct store *s, sqlite3_stmt *st,
+		     const struct store_sub *sub, const char *created)
+{
+	bind_text(st, 1, sub->email);
+	bind_text(st, 2, sub->name);
+	bind_text(st, 3, status_names[sub->status]);
+	bind_text(st, 4, sub->attrs);
+	bind_text(st, 5, created);
+	bind_text(st, 6, now(s));
+}
+
+/* Inserts a new row and its first event. */
+static int insert_sub(struct store *s, const struct store_sub *sub,
+		      const struct store_why *why, const char *event)
+{
+	sqlite3_stmt *st = stmt(s, Q_SUB_INSERT);
+	const char *created = sub->created ? sub->created : now(s);
+
+	if (!st)
+		return -1;
+	bind_sub(s, st, sub, created);
+	if (run(s, st))
+		return -1;
+	return add_event(s, event, sqlite3_last_insert_rowid(s->db), why,
+			 created);
+}
+
+static int put_new(struct store *s, const struct store_sub *sub,
+		   const struct store_why *why, enum store_outcome *outcome)
+{
+	int erased = store_is_erased(s, sub->email);
+
+	if (erased < 0)
+		return -1;
+	if (erased) {
+		*outcome = STORE_SUPPRESSED;
+		return 0;
+	}
+	*outcome = STORE_ADDED;
+	return insert_sub(s, sub, why, status_events[sub->status]);
+}
+
+/* Inserts sub if its address is new, which the caller knows is not
+ * suppressed, deferring its event. Returns 1 if it was added, 0 if it
+ * exists, or -1. */
+static int try_insert(struct store *s, const struct store_sub *sub,
+		      const struct store_why *why, enum store_outcome *outcome)
+{
+	sqlite3_stmt *st = stmt(s, Q_SUB_INSERT_NEW);
+	const char *created = sub->created ? sub->created : now(s);
+
+	if (!st)
+		return -1;
+	bind_sub(s, st, sub, created);
+	if (run(s, st))
+		return -1;
+	if (!sqlite3_changes(s->db))
+		return 0;
+	*outcome = STORE_ADDED;
+	if (defer_event(s, sqlite3_last_insert_rowid(s->db), why))
+		return -1;
+	return 1;
+}
+
+/* The status an existing row gets when sub->status is wanted. */
+static enum sub_status next_status(enum sub_status cur, enum sub_status want)
+{
+	if (store_status_suppressed(cur))
+		return cur;
+	if (store_status_suppressed(want))
+		return want;
+	return cur == SUB_PENDING && want == SUB_ACTIVE ? SUB_ACTIVE : cur;
+}
+
+static int put_existing(struct store *s, long long id, enum sub_status cur,
+			const struct store_sub *sub,
+			const struct store_why *why, enum store_outcome *outcome)
+{
+	sqlite3_stmt *st = stmt(s, Q_SUB_UPDATE);
+	enum sub_status next = next_status(cur, sub->status);
+
+	if (store_status_suppressed(cur)) {
+		*outcome = store_status_suppressed(sub->status) ?
+			   STORE_UNCHANGED : STORE_SUPPRESSED;
+		return 0;
+	}
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, sub->name);
+	bind_text(st, 3, sub->attrs);
+	bind_text(st, 4, status_names[next]);
+	bind_text(st, 5, now(s));
+	if (run(s, st))
+		return -1;
+	*outcome = sqlite3_changes(s->db) ? STORE_UPDATED : STORE_UNCHANGED;
+	if (next == cur)
+		return 0;
+	return add_event(s, next == SUB_ACTIVE ? "confirm" : status_events[next],
+			 id, why, NULL);
+}
+
+int store_sub_put(struct store *s, const struct store_sub *sub,
+		  const struct store_why *why, enum store_outcome *outcome)
+{
+	enum sub_status cur = SUB_PENDING;
+	long long id = 0;
+	int own, ret;
+
+	if (tx_enter(s, &own))
+		return -1;
+	/* With no suppressions, trying the insert first saves a lookup
+	 * for every new address: the common case of an import. */
+	ret = s->no_supp ? try_insert(s, sub, why, outcome) : 0;
+	if (ret)
+		return tx_leave(s, own, ret < 0 ? -1 : 0);
+	ret = flush_events(s);
+	if (!ret)
+		ret = lookup(s, sub->email, &id, &cur);
+	if (ret == 0)
+		ret = put_new(s, sub, why, outcome);
+	else if (ret == 1)
+		ret = put_existing(s, id, cur, sub, why, outcome);
+	return tx_leave(s, own, ret);
+}
+
+static int set_status(struct store *s, long long id, enum sub_status to,
+		      const char *event, const struct store_why *why)
+{
+	sqlite3_stmt *st = stmt(s, Q_SUB_STATUS);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, status_names[to]);
+	bind_text(st, 3, now(s));
+	if (run(s, st))
+		return -1;
+	return add_event(s, event, id, why, NULL);
+}
+
+/* Whether a subscriber in status cur moves to the suppressed status to:
+ * complained is final; unsubscribed is not downgraded to bounced. */
+static int suppress_applies(enum sub_status cur, enum sub_status to)
+{
+	if (cur == to || cur == SUB_COMPLAINED)
+		return 0;
+	return !(cur == SUB_UNSUBSCRIBED && to == SUB_BOUNCED);
+}
+
+int store_sub_suppress(struct store *s, const char *email,
+		       enum sub_status status, const struct store_why *why,
+		       enum store_outcome *outcome)
+{
+	enum sub_status cur = SUB_PENDING;
+	long long id = 0;
+	int own, ret;
+
+	if (!store_status_suppressed(status))
+		return error("store_sub_suppress: '%s' is not a suppressed status",
+			     store_status_name(status));
+	/* a caller's transaction may have deferred events: write them */
+	if (tx_enter(s, &own) || flush_events(s))
+		return -1;
+	ret = lookup(s, email, &id, &cur);
+	*outcome = ret == 1 ? STORE_UNCHANGED : STORE_NOT_FOUND;
+	if (ret == 1 && suppress_applies(cur, status)) {
+		*outcome = STORE_UPDATED;
+		ret = set_status(s, id, status, status_events[status], why);
+	}
+	return tx_leave(s, own, ret < 0 ? -1 : 0);
+}
+
+/* Resubscribing an erased address: off the suppression list, in anew. */
+static int unerase(struct store *s, const char *email,
+		   const struct store_why *why, enum store_outcome *outcome)
+{
+	struct store_sub sub = { email, NULL, NULL, SUB_ACTIVE, NULL };
+	sqlite3_stmt *st = stmt(s, Q_SUPP_DELETE);
+	char hash[65];
+
+	if (!st)
+		return -1;
+	store_address_hash(email, hash);
+	bind_text(st, 1, hash);
+	if (run(s, st))
+		return -1;
+	*outcome = STORE_ADDED;
+	return insert_sub(s, &sub, why, "resubscribe");
+}
+
+int store_sub_resubscribe(struct store *s, const char *email,
+			  const struct store_why *why,
+			  enum store_outcome *outcome)
+{
+	enum sub_status cur = SUB_PENDING;
+	long long id = 0;
+	int own, ret;
+
+	/* a caller's transaction may have deferred events: write them */
+	if (tx_enter(s, &own) || flush_events(s))
+		return -1;
+	ret = lookup(s, email, &id, &cur);
+	if (ret == 1 && !store_status_suppressed(cur)) {
+		*outcome = STORE_UNCHANGED;
+	} else if (ret == 1) {
+		*outcome = STORE_UPDATED;
+		ret = set_status(s, id, SUB_ACTIVE, "resubscribe", why);
+	} else if (ret == 0) {
+		*outcome = STORE_NOT_FOUND;
+		ret = store_is_erased(s, email);
+		if (ret == 1)
+			ret = unerase(s, email, why, outcome);
+	}
+	return tx_leave(s, own, ret < 0 ? -1 : 0);
+}
+
+/* Deletes the row (events and deliveries follow by ON DELETE CASCADE),
+ * keeps the hash, and logs an erase that names nobody. */
+static int erase_row(struct store *s, const char *email, long long id,
+		     const struct store_why *why)
+{
+	sqlite3_stmt *st = stmt(s, Q_SUPP_INSERT);
+	char hash[65];
+
+	if (!st)
+		return -1;
+	store_address_hash(email, hash);
+	bind_text(st, 1, hash);
+	bind_text(st, 2, "erased");
+	bind_text(st, 3, now(s));
+	if (run(s, st))
+		return -1;
+	s->no_supp = 0;
+	st = stmt(s, Q_SUB_DELETE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (run(s, st))
+		return -1;
+	return add_event(s, "erase", 0, why, NULL);
+}
+
+int store_sub_erase(struct store *s, const char *email,
+		    const struct store_why *why, enum store_outcome *outcome)
+{
+	enum sub_status cur = SUB_PENDING;
+	long long id = 0;
+	int own, ret;
+
+	/* a caller's transaction may have deferred events: write them */
+	if (tx_enter(s, &own) || flush_events(s))
+		return -1;
+	ret = lookup(s, email, &id, &cur);
+	if (ret == 1) {
+		*outcome = STORE_UPDATED;
+		ret = erase_row(s, email, id, why);
+	} else if (ret == 0) {
+		ret = store_is_erased(s, email);
+		*outcome = ret == 1 ? STORE_UNCHANGED : STORE_NOT_FOUND;
+	}
+	return tx_leave(s, own, ret < 0 ? -1 : 0);
+}
+
+/* ---- reading many rows -------------------------------------------------- */
+
+struct store_iter {
+	struct store  *s;
+	sqlite3_stmt  *st;
+	size_t         nkeys;
+	const char   **values;
+};
+
+/* Binds the status filter of q to parameter i (NULL: any status). */
+static void bind_status(sqlite3_stmt *st, int i, const struct store_query *q)
+{
+	bind_text(st, i, q->any_status ? NULL : status_names[q->status]);
+}
+
+/*
+ * One column per attribute key. A JSON path cannot name a key holding
+ * a double quote, so such keys are looked up with json_each instead.
+ */
+static void add_key_column(struct buf *q, const char *key, int param)
+{
+	if (strchr(key, '"'))
+		buf_addf(q, ", (SELECT value FROM json_each(attrs) WHERE key = ?%d)",
+			 param);
+	else
+		buf_addf(q, ", json_extract(attrs, ?%d)", param);
+}
+
+/* Binds key k as a parameter: a JSON path, or the bare key for json_each. */
+static void bind_key(sqlite3_stmt *st, int param, const char *key)
+{
+	if (strchr(key, '"'))
+		sqlite3_bind_text(st, param, key, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_text(st, param,
+				  sqlite3_mprintf("$.\"%w\"", key), -1,
+				  sqlite3_free);
+}
+
+struct store_iter *store_iter_new(struct store *s, const struct store_query *q)
+{
+	struct store_iter *it = xcalloc(1, sizeof(*it));
+	struct buf text = BUF_INIT;
+
+	buf_adds(&text, "SELECT id, email, name, status, created, updated, attrs");
+	for (size_t i = 0; i < q->nkeys; i++)
+		add_key_column(&text, q->keys[i], (int)i + 3);
+	buf_adds(&text, " FROM subscribers WHERE ?1 IS NULL OR status = ?1"
+		 " ORDER BY id LIMIT ?2");
+	it->s = s;
+	it->nkeys = q->nkeys;
+	it->values = xcalloc(q->nkeys ? q->nkeys : 1, sizeof(*it->values));
+	if (sqlite3_prepare_v2(s->db, text.data, -1, &it->st, NULL) != SQLITE_OK) {
+		db_error(s, "cannot prepare a query");
+		store_iter_free(it);
+		it = NULL;
+		goto out;
+	}
+	bind_status(it->st, 1, q);
+	sqlite3_bind_int64(it->st, 2, q->limit > 0 ? q->limit : -1);
+	for (size_t i = 0; i < q->nkeys; i++)
+		bind_key(it->st, (int)i + 3, q->keys[i]);
+out:
+	buf_release(&text);
+	return it;
+}
+
+int store_iter_next(struct store_iter *it, struct store_row *row)
+{
+	int rc = sqlite3_step(it->st);
+
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return db_error(it->s, "cannot read");
+	fill_row(it->st, row);
+	for (size_t i = 0; i < it->nkeys; i++)
+		it->values[i] = col_text(it->st, 7 + (int)i);
+	row->values = it->values;
+	return 1;
+}
+
+void store_iter_free(struct store_iter *it)
+{
+	if (!it)
+		return;
+	sqlite3_finalize(it->st);
+	free(it->values);
+	free(it);
+}
+
+/* Steps st to the end calling each(st, fn, arg) per row; see store.h. */
+static int walk(struct store *s, sqlite3_stmt *st,
+		int (*each)(sqlite3_stmt *st, void *fn, void *arg),
+		void *fn, void *arg)
+{
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((ret = each(st, fn, arg)) != 0)
+			break;
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_error(s, "cannot read");
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* The callbacks are passed through walk() as void *; these wrappers turn
+ * them back into their types. */
+struct key_cb { int (*fn)(const char *key, void *arg); };
+struct event_cb { int (*fn)(const struct store_event *ev, void *arg); };
+struct month_cb { int (*fn)(const struct store_month *m, void *arg); };
+
+static int each_key(sqlite3_stmt *st, void *fn, void *arg)
+{
+	return ((struct key_cb *)fn)->fn(col_text(st, 0), arg);
+}
+
+int store_attr_keys(struct store *s, const struct store_query *q,
+		    int (*fn)(const char *key, void *arg), void *arg)
+{
+	sqlite3_stmt *st = stmt(s, Q_ATTR_KEYS);
+	struct key_cb cb = { fn };
+
+	if (!st)
+		return -1;
+	bind_status(st, 1, q);
+	return walk(s, st, each_key, &cb, arg);
+}
+
+static int each_event(sqlite3_stmt *st, void *fn, void *arg)
+{
+	struct store_event ev = {
+		col_text(st, 0), col_text(st, 1), col_text(st, 2),
+		col_text(st, 3), col_text(st, 4),
+	};
+
+	return ((struct event_cb *)fn)->fn(&ev, arg);
+}
+
+int store_sub_events(struct store *s, long long id,
+		     int (*fn)(const struct store_event *ev, void *arg),
+		     void *arg)
+{
+	sqlite3_stmt *st = stmt(s, Q_EVENTS);
+	struct event_cb cb = { fn };
+
+	if (!st || flush_events(s))
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return walk(s, st, each_event, &cb, arg);
+}
+
+static int each_count(sqlite3_stmt *st, void *fn, void *arg)
+{
+	long long *counts = arg;
+
+	(void)fn;
+	for (int i = 0; i < SUB_NSTATUS; i++)
+		counts[i] = sqlite3_column_int64(st, i);
+	return 0;
+}
+
+int store_count_by_status(struct store *s, long long counts[SUB_NSTATUS])
+{
+	sqlite3_stmt *st = stmt(s, Q_COUNT_STATUS);
+
+	memset(counts, 0, SUB_NSTATUS * sizeof(*counts));
+	if (!st)
+		return -1;
+	return walk(s, st, each_count, NULL, counts);
+}
+
+static int each_month(sqlite3_stmt *st, void *fn, void *arg)
+{
+	struct store_month m = {
+		col_text(st, 0), sqlite3_column_int64(st, 1),
+		sqlite3_column_int64(st, 2),
+	};
+
+	return ((struct month_cb *)fn)->fn(&m, arg);
+}
+
+int store_monthly(struct store *s,
+		  int (*fn)(const struct store_month *m, void *arg), void *arg)
+{
+	sqlite3_stmt *st = stmt(s, Q_MONTHLY);
+	struct month_cb cb = { fn };
+
+	if (!st || flush_events(s))
+		return -1;
+	return walk(s, st, each_month, &cb, arg);
+}

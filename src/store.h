@@ -1,0 +1,255 @@
+#ifndef BULLETIN_STORE_H
+#define BULLETIN_STORE_H
+
+/*
+ * The subscriber store: one SQLite database (WAL mode, foreign keys on,
+ * a busy timeout), its schema and migrations, and every SQL statement of
+ * bulletin. Nothing outside store.c includes sqlite3.h.
+ *
+ * Tables (see the migrations in store.c for the full definitions):
+ *   subscribers   id, email (UNIQUE, normalised), name, status, attrs
+ *                 (a JSON object of extra CSV columns), created, updated
+ *   campaigns     one per issue sent
+ *   deliveries    campaign x subscriber send state
+ *   events        append-only log: type, subscriber, campaign, method,
+ *                 detail, created
+ *   suppressions  SHA-256 (hex) of the normalised addresses of erased
+ *                 people, so they are never added again
+ *
+ * The rules that keep people who left out of the list live here:
+ *  - every change of a subscriber's status appends an event in the same
+ *    transaction;
+ *  - an unsubscribed, complained or bounced subscriber is never made
+ *    pending or active again by store_sub_put (import, `sub add`): only
+ *    store_sub_resubscribe does that, and it records why;
+ *  - store_sub_erase deletes the person's row, events and deliveries and
+ *    keeps the hash of the address; store_sub_put refuses that address.
+ *
+ * Errors: functions print the reason with error() and return -1 (or
+ * NULL). When another process holds the write lock for longer than the
+ * busy timeout the message says so. Strings handed in are copied by
+ * SQLite; nothing returned needs freeing unless said so. Timestamps are
+ * UTC in ISO 8601: "2026-11-03T10:00:00Z".
+ *
+ * Transactions: each writing function runs in its own BEGIN IMMEDIATE
+ * transaction, unless the caller opened one with store_begin(), in which
+ * case it joins it (an import is one transaction: all or nothing).
+ */
+
+#include <stddef.h>
+
+struct store;
+
+enum sub_status {
+	SUB_PENDING,
+	SUB_ACTIVE,
+	SUB_UNSUBSCRIBED,
+	SUB_BOUNCED,
+	SUB_COMPLAINED,
+};
+#define SUB_NSTATUS 5
+
+/* "pending", "active", ... (static); NULL for an out-of-range value. */
+const char *store_status_name(enum sub_status st);
+/* Parses a status name. Returns 0, or -1 (silently) when it is unknown. */
+int store_status_parse(const char *name, enum sub_status *st);
+/* True for unsubscribed, complained and bounced: nobody sends to them. */
+int store_status_suppressed(enum sub_status st);
+
+/* What a writing function did. */
+enum store_outcome {
+	STORE_ADDED,		/* a new subscriber row */
+	STORE_UPDATED,		/* an existing row changed (or was erased) */
+	STORE_UNCHANGED,	/* there was nothing to change */
+	STORE_SUPPRESSED,	/* refused: unsubscribed, complained, bounced or erased */
+	STORE_NOT_FOUND,	/* no such subscriber */
+};
+
+/* Who or what caused a change, recorded in the event it appends. */
+struct store_why {
+	const char *method;	/* "command", "import", "one-click", "page", "mailto", ... */
+	const char *detail;	/* a reason or an SMTP status, or NULL */
+	const char *campaign;	/* the campaign id, or NULL */
+};
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+/*
+ * Opens the database at path, creating it (and its folder) when missing,
+ * and applies pending migrations, each in its own transaction. Returns
+ * the store, which the caller closes with store_close(), or NULL after
+ * error() (cannot open, not a database, a schema newer than this
+ * program).
+ */
+struct store *store_open(const char *path);
+/* Closes the database and frees s. NULL is allowed. */
+void store_close(struct store *s);
+/* The schema version this program migrates to (PRAGMA user_version). */
+int store_schema_latest(void);
+/* The database's PRAGMA user_version, or -1 after error(). */
+int store_schema_version(struct store *s);
+
+/* ---- transactions ------------------------------------------------------- */
+
+/* BEGIN IMMEDIATE: takes the write lock now (waiting up to the busy
+ * timeout), so a writer never fails half-way for a lock. 0 or -1. */
+int store_begin(struct store *s);
+/* BEGIN (deferred): a consistent snapshot for several reads. 0 or -1. */
+int store_begin_read(struct store *s);
+int store_commit(struct store *s);
+/* Rolls back the open transaction, if any. Never fails. */
+void store_rollback(struct store *s);
+
+/* ---- subscribers -------------------------------------------------------- */
+
+/* One subscriber row. Strings are borrowed from the store: valid until
+ * the next call with the same store; copy what must live longer. */
+struct store_row {
+	long long        id;
+	const char      *email;		/* normalised */
+	const char      *name;		/* NULL when there is none */
+	enum sub_status  status;
+	const char      *created;
+	const char      *updated;
+	const char      *attrs;		/* JSON object text, or NULL */
+	const char     **values;	/* store_iter_new's attribute values, NULL if absent */
+};
+
+/*
+ * Looks a subscriber up by normalised address. Returns 1 with *row
+ * filled, 0 when there is none, or -1 after error().
+ */
+int store_sub_get(struct store *s, const char *email, struct store_row *row);
+
+/* A subscriber to add or update, as given by `sub add` or an import. */
+struct store_sub {
+	const char      *email;		/* normalised (address_normalize) */
+	const char      *name;		/* NULL or "": keep the current name */
+	const char      *attrs;		/* a JSON object merged into attrs, or
+					 * NULL; minified: a new row keeps it as
+					 * given */
+	enum sub_status  status;	/* wanted status */
+	const char      *created;	/* NULL: now; used only for a new row */
+};
+
+/*
+ * Adds the subscriber, or updates an existing one; *outcome says which:
+ *  - new address: STORE_ADDED, unless its hash is in the suppression list
+ *    (STORE_SUPPRESSED); the event is "subscribe" (or the wanted status's
+ *    own event when it is a suppressed status: "unsubscribe", ...);
+ *  - existing pending/active row: name and attrs updated, pending becomes
+ *    active when active is wanted (event "confirm"), a suppressed status
+ *    is applied (its event); active never goes back to pending;
+ *    STORE_UPDATED or STORE_UNCHANGED;
+ *  - existing unsubscribed, complained or bounced row: left as it is;
+ *    STORE_SUPPRESSED when pending/active was wanted, else
+ *    STORE_UNCHANGED.
+ * Returns 0, or -1 after error().
+ */
+int store_sub_put(struct store *s, const struct store_sub *sub,
+		  const struct store_why *why, enum store_outcome *outcome);
+
+/*
+ * Sets a suppressed status (unsubscribed, bounced, complained) on the
+ * subscriber, with its event ("unsubscribe", "bounce", "complaint").
+ * A complained subscriber stays complained; an unsubscribed one is not
+ * made bounced. *outcome: STORE_UPDATED, STORE_UNCHANGED or
+ * STORE_NOT_FOUND. Returns 0, or -1 after error().
+ */
+int store_sub_suppress(struct store *s, const char *email,
+		       enum sub_status status, const struct store_why *why,
+		       enum store_outcome *outcome);
+
+/*
+ * Makes an unsubscribed, complained or bounced subscriber active again,
+ * with a "resubscribe" event carrying why->detail (the reason: the
+ * caller makes sure there is one). An erased address is taken off the
+ * suppression list and added anew. *outcome: STORE_UPDATED (or
+ * STORE_ADDED for an erased one), STORE_UNCHANGED when already pending
+ * or active, STORE_NOT_FOUND. Returns 0, or -1 after error().
+ */
+int store_sub_resubscribe(struct store *s, const char *email,
+			  const struct store_why *why,
+			  enum store_outcome *outcome);
+
+/*
+ * Erases a person (right to be forgotten): deletes the subscriber row,
+ * their events and deliveries, records the SHA-256 of the address in the
+ * suppression list and appends an "erase" event that names nobody.
+ * *outcome: STORE_UPDATED, STORE_UNCHANGED (already erased) or
+ * STORE_NOT_FOUND. Returns 0, or -1 after error().
+ */
+int store_sub_erase(struct store *s, const char *email,
+		    const struct store_why *why, enum store_outcome *outcome);
+
+/* True (1) if the address's hash is in the suppression list, 0 if not,
+ * -1 after error(). */
+int store_is_erased(struct store *s, const char *email);
+
+/* Writes the lower-case hex SHA-256 of the normalised address into hex
+ * (65 bytes with the NUL): what the suppression list keeps. */
+void store_address_hash(const char *email, char hex[65]);
+
+/* ---- reading many rows -------------------------------------------------- */
+
+struct store_iter;
+
+/* Which subscribers an iterator returns, in order of id. */
+struct store_query {
+	int                 any_status;	/* 1: all; 0: only status */
+	enum sub_status     status;
+	long                limit;	/* <= 0: no limit */
+	const char *const  *keys;	/* attribute names whose values to fetch */
+	size_t              nkeys;
+};
+
+/* Starts a query. Returns the iterator (store_iter_free) or NULL after
+ * error(). The store must not be used for writing while it is open. */
+struct store_iter *store_iter_new(struct store *s, const struct store_query *q);
+/* Returns 1 with *row filled (valid until the next call), 0 at the end,
+ * -1 after error(). row->values has q->nkeys entries. */
+int store_iter_next(struct store_iter *it, struct store_row *row);
+void store_iter_free(struct store_iter *it);
+
+/*
+ * Calls fn(key, arg) for each attribute name used by the subscribers q
+ * selects (q->keys and limit ignored), in no particular order. Returns
+ * 0, -1 after error(), or fn's non-zero return value, which stops the
+ * walk.
+ */
+int store_attr_keys(struct store *s, const struct store_query *q,
+		    int (*fn)(const char *key, void *arg), void *arg);
+
+/* One event of a subscriber's history; strings borrowed for the call. */
+struct store_event {
+	const char *type;	/* subscribe, confirm, unsubscribe, resubscribe, bounce, complaint */
+	const char *method;
+	const char *detail;	/* NULL when none */
+	const char *campaign;	/* NULL when none */
+	const char *created;
+};
+
+/* Calls fn for each event of the subscriber, oldest first. Returns 0, -1
+ * after error(), or fn's non-zero return value, which stops the walk. */
+int store_sub_events(struct store *s, long long id,
+		     int (*fn)(const struct store_event *ev, void *arg),
+		     void *arg);
+
+/* Fills counts[SUB_NSTATUS] with the number of subscribers per status.
+ * Returns 0 or -1. */
+int store_count_by_status(struct store *s, long long counts[SUB_NSTATUS]);
+
+/* Per month ("2026-11"), from the events: new subscribers (subscribe)
+ * and unsubscribes (unsubscribe and complaint). */
+struct store_month {
+	const char *month;
+	long long   subscribed;
+	long long   unsubscribed;
+};
+
+/* Calls fn per month with events, oldest first. Returns as
+ * store_sub_events does. */
+int store_monthly(struct store *s,
+		  int (*fn)(const struct store_month *m, void *arg), void *arg);
+
+#endif

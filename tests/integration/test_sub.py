@@ -1,0 +1,625 @@
+"""bulletin sub: the subscriber list, driven as a user would drive it."""
+
+import csv
+import hashlib
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import unicodedata
+
+import pytest
+
+from conftest import BINARY
+
+EX_USAGE, EX_DATAERR, EX_NOINPUT = 64, 65, 66
+
+SUBCOMMANDS = ["add", "rm", "show", "list", "import", "export",
+               "unsubscribe", "resubscribe", "stats"]
+
+# Names that have broken programs before: SQL, quotes, commas, emoji,
+# right-to-left text, CJK, combining accents.
+HARD_NAMES = [
+    "'); DROP TABLE subscribers;--",
+    'Ada "Countess" Lovelace',
+    "Lovelace, Ada",
+    "Zoë 🦊 Fox",
+    "محمد علي",
+    "李小龍",
+    "Rene\u0301 Back\\slash",
+]
+
+
+def db(project):
+    return sqlite3.connect(project.path / "subscribers" / "bulletin.db")
+
+
+def count(project, where="1"):
+    with db(project) as conn:
+        return conn.execute(
+            f"SELECT count(*) FROM subscribers WHERE {where}").fetchone()[0]
+
+
+def status(project, email):
+    with db(project) as conn:
+        row = conn.execute("SELECT status FROM subscribers WHERE email = ?",
+                           (email,)).fetchone()
+    return row[0] if row else None
+
+
+def events(project, email):
+    with db(project) as conn:
+        return conn.execute(
+            "SELECT e.type, e.method, e.detail FROM events e"
+            " JOIN subscribers s ON s.id = e.subscriber_id"
+            " WHERE s.email = ? ORDER BY e.id", (email,)).fetchall()
+
+
+def write(project, name, text, encoding="utf-8"):
+    path = project.path / name
+    data = text if isinstance(text, bytes) else text.encode(encoding)
+    path.write_bytes(data)
+    return path
+
+
+def summary(added=0, updated=0, unchanged=0, suppressed=0, rejected=0):
+    return (f"added {added}, updated {updated}, unchanged {unchanged}, "
+            f"suppressed {suppressed}, rejected {rejected}")
+
+
+def width(s):
+    """Terminal columns: what the table aligns by."""
+    w = 0
+    for ch in s:
+        if unicodedata.combining(ch):
+            continue
+        w += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return w
+
+
+def rows_csv(n, start=0):
+    out = io.StringIO()
+    out.write("email,name,city\r\n")
+    for i in range(start, start + n):
+        out.write(f"user{i}@example{i % 97}.org,Reader {i},Paris\r\n")
+    return out.getvalue()
+
+
+# ---- help and usage ---------------------------------------------------------
+
+def test_sub_help_lists_commands(project):
+    proc = project.run("sub", "--help")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: bulletin sub COMMAND")
+    for name in SUBCOMMANDS:
+        assert f"  {name} " in proc.stdout
+    assert "bounced" in proc.stdout
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_every_subcommand_has_help(project, name):
+    proc = project.run("sub", name, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"usage: bulletin sub {name}")
+    assert proc.stderr == ""
+
+
+def test_help_needs_no_database(project):
+    project.config.unlink()
+    assert project.run("sub", "list", "--help").returncode == 0
+    assert not (project.path / "subscribers" / "bulletin.db").exists()
+
+
+def test_help_texts_state_the_rules(project):
+    rm = project.run("sub", "rm", "--help").stdout
+    assert "SHA-256" in rm and "suppression list" in rm
+    assert "never imported or added again" in rm
+    for name in ("add", "import"):
+        assert "bounced" in project.run("sub", name, "--help").stdout
+    imp = project.run("sub", "import", "--help").stdout
+    assert "--atomic" in imp and "65" in imp
+
+
+@pytest.mark.parametrize("args", [
+    ["sub"],
+    ["sub", "frobnicate"],
+    ["sub", "add"],
+    ["sub", "add", "a@example.org", "b@example.org"],
+    ["sub", "add", "a@example.org", "--bogus"],
+    ["sub", "add", "a@example.org", "--status", "bounced"],
+    ["sub", "add", "a@example.org", "--reason", "x"],
+    ["sub", "list", "--format", "xml"],
+    ["sub", "list", "--limit", "0"],
+    ["sub", "list", "--limit", "ten"],
+    ["sub", "list", "--status", "happy"],
+    ["sub", "import", "x.csv", "--status", "happy"],
+    ["sub", "resubscribe", "a@example.org"],
+    ["sub", "stats", "extra"],
+])
+def test_bad_usage_exits_64(project, args):
+    proc = project.run(*args)
+    assert proc.returncode == EX_USAGE, proc.stderr
+    assert proc.stderr
+
+
+# ---- add and show -----------------------------------------------------------
+
+def test_add_then_show(project):
+    proc = project.run("sub", "add", "Ada@Example.ORG", "--name", "Ada Lovelace",
+                       check=True)
+    assert "added Ada@example.org (active)" in proc.stdout
+    show = project.run("sub", "show", "Ada@EXAMPLE.org", check=True).stdout
+    assert "email:    Ada@example.org" in show
+    assert "name:     Ada Lovelace" in show
+    assert "status:   active" in show
+    assert "created:  20" in show and "updated:  20" in show
+    assert "subscribe" in show.split("history:")[1]
+
+
+def test_add_pending_then_active_confirms(project):
+    project.run("sub", "add", "p@example.org", "--status", "pending", check=True)
+    assert status(project, "p@example.org") == "pending"
+    proc = project.run("sub", "add", "p@example.org", check=True)
+    assert "updated" in proc.stdout
+    assert status(project, "p@example.org") == "active"
+    assert [e[0] for e in events(project, "p@example.org")] == [
+        "subscribe", "confirm"]
+
+
+def test_add_twice_is_unchanged(project):
+    project.run("sub", "add", "a@example.org", check=True)
+    proc = project.run("sub", "add", "a@example.org", check=True)
+    assert "already subscribed" in proc.stdout
+    assert len(events(project, "a@example.org")) == 1
+
+
+def test_add_invalid_address_or_name(project):
+    proc = project.run("sub", "add", "not-an-address")
+    assert proc.returncode == EX_DATAERR
+    assert "invalid address 'not-an-address'" in proc.stderr
+    proc = project.run("sub", "add", "a@example.org", "--name", "A\nB")
+    assert proc.returncode == EX_DATAERR
+    assert count(project) == 0
+
+
+def test_hard_names_are_stored_and_shown_verbatim(project):
+    for i, name in enumerate(HARD_NAMES):
+        project.run("sub", "add", f"n{i}@example.org", "--name", name,
+                    check=True)
+    with db(project) as conn:
+        stored = [r[0] for r in conn.execute(
+            "SELECT name FROM subscribers ORDER BY id")]
+    assert stored == HARD_NAMES
+    for i, name in enumerate(HARD_NAMES):
+        show = project.run("sub", "show", f"n{i}@example.org", check=True)
+        assert f"name:     {name}\n" in show.stdout
+    listed = json.loads(project.run("sub", "list", "--format", "json",
+                                    check=True).stdout)
+    assert [r["name"] for r in listed] == HARD_NAMES
+
+
+def test_show_unknown_exits_66(project):
+    proc = project.run("sub", "show", "nobody@example.org")
+    assert proc.returncode == EX_NOINPUT
+    assert "no subscriber 'nobody@example.org'" in proc.stderr
+
+
+# ---- unsubscribe, resubscribe: the suppression rule --------------------------
+
+def test_unsubscribe_records_reason(project):
+    project.run("sub", "add", "u@example.org", check=True)
+    proc = project.run("sub", "unsubscribe", "u@example.org", "--reason",
+                       "moved abroad", check=True)
+    assert "unsubscribed u@example.org" in proc.stdout
+    assert status(project, "u@example.org") == "unsubscribed"
+    assert events(project, "u@example.org")[-1] == (
+        "unsubscribe", "command", "moved abroad")
+    again = project.run("sub", "unsubscribe", "u@example.org", check=True)
+    assert "already unsubscribed" in again.stdout
+    assert "moved abroad" in project.run("sub", "show", "u@example.org").stdout
+
+
+def test_unsubscribe_unknown_exits_66(project):
+    assert project.run("sub", "unsubscribe",
+                       "x@example.org").returncode == EX_NOINPUT
+
+
+@pytest.mark.parametrize("state", ["unsubscribed", "complained", "bounced"])
+def test_suppressed_not_resurrected_by_add_or_import(project, state):
+    project.run("sub", "add", "s@example.org", "--name", "Old", check=True)
+    with db(project) as conn:
+        conn.execute("UPDATE subscribers SET status = ? WHERE email = ?",
+                     (state, "s@example.org"))
+    proc = project.run("sub", "add", "s@example.org", "--name", "New")
+    assert proc.returncode == EX_DATAERR
+    assert f"is {state}: not added" in proc.stderr
+    path = write(project, "s.csv", "email,name\ns@example.org,New\n")
+    proc = project.run("sub", "import", path, check=True)
+    assert summary(suppressed=1) in proc.stdout
+    assert status(project, "s@example.org") == state
+    with db(project) as conn:
+        assert conn.execute("SELECT name FROM subscribers").fetchone()[0] == "Old"
+
+
+def test_resubscribe_needs_and_records_reason(project):
+    project.run("sub", "add", "r@example.org", check=True)
+    project.run("sub", "unsubscribe", "r@example.org", check=True)
+    proc = project.run("sub", "resubscribe", "r@example.org")
+    assert proc.returncode == EX_USAGE and "--reason" in proc.stderr
+    proc = project.run("sub", "resubscribe", "r@example.org", "--reason",
+                       "wrote to ask back in", check=True)
+    assert "resubscribed r@example.org" in proc.stdout
+    assert status(project, "r@example.org") == "active"
+    assert events(project, "r@example.org")[-1] == (
+        "resubscribe", "command", "wrote to ask back in")
+    again = project.run("sub", "resubscribe", "r@example.org", "--reason", "x",
+                        check=True)
+    assert "already active" in again.stdout
+
+
+# ---- rm: right to be forgotten ---------------------------------------------
+
+def test_rm_erases_data_and_keeps_hash(project):
+    project.run("sub", "add", "Gone@Example.org", "--name", "Gone Person",
+                check=True)
+    project.run("sub", "unsubscribe", "Gone@example.org", "--reason",
+                "private reason", check=True)
+    with db(project) as conn:
+        sid = conn.execute("SELECT id FROM subscribers").fetchone()[0]
+        conn.execute("INSERT INTO campaigns (id, subject, content_hash, created)"
+                     " VALUES ('2026-11', 's', 'h', 'now')")
+        conn.execute("INSERT INTO deliveries (campaign_id, subscriber_id,"
+                     " updated) VALUES ('2026-11', ?, 'now')", (sid,))
+    proc = project.run("sub", "rm", "Gone@EXAMPLE.ORG", check=True)
+    assert "erased Gone@example.org" in proc.stdout
+    digest = hashlib.sha256(b"Gone@example.org").hexdigest()
+    with db(project) as conn:
+        assert conn.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM events WHERE subscriber_id"
+                            " IS NOT NULL").fetchone()[0] == 0
+        assert conn.execute("SELECT hash FROM suppressions").fetchall() == [
+            (digest,)]
+    # no trace of the address, the name or the reason anywhere in the file
+    project.run("sub", "stats", check=True)  # checkpoints nothing, reads
+    with db(project) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+    raw = (project.path / "subscribers" / "bulletin.db").read_bytes()
+    for secret in (b"Gone@example.org", b"Gone Person", b"private reason"):
+        assert secret not in raw
+
+    proc = project.run("sub", "add", "Gone@example.org")
+    assert proc.returncode == EX_DATAERR and "erased" in proc.stderr
+    path = write(project, "g.csv", "email\nGone@example.org\n")
+    assert summary(suppressed=1) in project.run("sub", "import", path,
+                                                check=True).stdout
+    proc = project.run("sub", "show", "Gone@example.org")
+    assert proc.returncode == EX_NOINPUT and "erased" in proc.stderr
+    assert "already erased" in project.run("sub", "rm", "Gone@example.org",
+                                           check=True).stdout
+    # the person's own request, with a reason, lifts it
+    project.run("sub", "resubscribe", "Gone@example.org", "--reason",
+                "asked to come back", check=True)
+    assert status(project, "Gone@example.org") == "active"
+
+
+def test_rm_unknown_exits_66(project):
+    assert project.run("sub", "rm", "x@example.org").returncode == EX_NOINPUT
+
+
+# ---- list ------------------------------------------------------------------
+
+def add_people(project):
+    people = [("ada@example.org", "Ada Lovelace"), ("li@example.org", "李小龍"),
+              ("zo@example.org", "Zoë"), ("yamada@example.org", "山田 太郎さん"),
+              ("nn@example.org", None)]
+    for email, name in people:
+        args = ["sub", "add", email] + (["--name", name] if name else [])
+        project.run(*args, check=True)
+    return people
+
+
+def test_list_table_aligned_by_display_width(project):
+    add_people(project)
+    lines = project.run("sub", "list", check=True).stdout.splitlines()
+    assert lines[0].split() == ["email", "name", "status", "created", "updated"]
+    assert len(lines) == 6
+    # every column starts at the same terminal column on every line
+    for word in ("active", "20"):
+        starts = set()
+        for line in lines[1:]:
+            starts.add(width(line[:line.index(word)]))
+        assert len(starts) == 1, lines
+    header_status = width(lines[0][:lines[0].index("status")])
+    assert starts and header_status == width(
+        lines[1][:lines[1].index("active")])
+
+
+def test_list_json_parses(project):
+    add_people(project)
+    project.run("sub", "add", "q@example.org", "--name", 'Quote " \\ back',
+                check=True)
+    data = json.loads(project.run("sub", "list", "--format", "json",
+                                  check=True).stdout)
+    assert [r["email"] for r in data][:2] == ["ada@example.org",
+                                               "li@example.org"]
+    assert data[1]["name"] == "李小龍"
+    assert data[4]["name"] is None
+    assert data[5]["name"] == 'Quote " \\ back'
+    assert set(data[0]) == {"email", "name", "status", "created", "updated",
+                            "attrs"}
+    empty = project.run("sub", "list", "--status", "bounced", "--format",
+                        "json", check=True)
+    assert json.loads(empty.stdout) == []
+
+
+def test_list_csv_status_and_limit(project):
+    add_people(project)
+    project.run("sub", "unsubscribe", "zo@example.org", check=True)
+    out = project.run("sub", "list", "--format", "csv", check=True).stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["email", "name", "status", "created", "updated"]
+    assert len(rows) == 6
+    out = project.run("sub", "list", "--format", "csv", "--status",
+                      "unsubscribed", check=True).stdout
+    assert [r[0] for r in csv.reader(io.StringIO(out))][1:] == ["zo@example.org"]
+    out = project.run("sub", "list", "--limit", "2", "--format", "csv",
+                      check=True).stdout
+    assert len(list(csv.reader(io.StringIO(out)))) == 3
+
+
+# ---- import ------------------------------------------------------------------
+
+GOOD = ("\ufeffEmail,Name,City\r\n"
+        "ada@example.org,Ada Lovelace,London\r\n"
+        '"bob@Example.ORG","Smith, Bob ""Bobby""",Paris\r\n'
+        "li@example.org,李小龍,香港\r\n")
+
+
+def test_import_adds_with_attributes(project):
+    path = write(project, "good.csv", GOOD)
+    proc = project.run("sub", "import", path, check=True)
+    assert proc.stdout.startswith(summary(added=3))
+    with db(project) as conn:
+        rows = conn.execute("SELECT email, name, status, attrs FROM subscribers"
+                            " ORDER BY id").fetchall()
+    assert rows[1] == ("bob@example.org", 'Smith, Bob "Bobby"', "active",
+                       '{"City":"Paris"}')
+    assert json.loads(rows[2][3]) == {"City": "香港"}
+    assert events(project, "ada@example.org") == [
+        ("subscribe", "import", "good.csv")]
+
+
+def test_import_is_idempotent(project):
+    path = write(project, "good.csv", GOOD)
+    project.run("sub", "import", path, check=True)
+    with db(project) as conn:
+        before = conn.execute("SELECT * FROM subscribers").fetchall()
+        nevents = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    proc = project.run("sub", "import", path, check=True)
+    assert proc.stdout.startswith(summary(unchanged=3))
+    with db(project) as conn:
+        assert conn.execute("SELECT * FROM subscribers").fetchall() == before
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == nevents
+
+
+def test_import_updates_changed_rows(project):
+    project.run("sub", "import", write(project, "a.csv", GOOD), check=True)
+    changed = GOOD.replace("Ada Lovelace", "Augusta Ada King")
+    changed = changed.replace("香港", "")  # an empty field changes nothing
+    proc = project.run("sub", "import", write(project, "b.csv", changed),
+                       check=True)
+    assert proc.stdout.startswith(summary(updated=1, unchanged=2))
+    with db(project) as conn:
+        assert conn.execute("SELECT attrs FROM subscribers WHERE email ="
+                            " 'li@example.org'").fetchone()[0] == \
+            '{"City":"香港"}'
+
+
+def test_import_status_column_and_option(project):
+    text = ("email,status\n"
+            "a@example.org,\n"
+            "b@example.org,active\n"
+            "c@example.org,unsubscribed\n"
+            "d@example.org,sleeping\n")
+    proc = project.run("sub", "import", write(project, "s.csv", text),
+                       "--status", "pending")
+    assert proc.returncode == EX_DATAERR
+    assert "s.csv:5: unknown status 'sleeping'" in proc.stderr
+    assert status(project, "a@example.org") == "pending"
+    assert status(project, "b@example.org") == "active"
+    assert status(project, "c@example.org") == "unsubscribed"
+    assert events(project, "c@example.org")[0][0] == "unsubscribe"
+
+
+def test_import_malformed_lines_reported_with_line_numbers(project):
+    data = (b"email,name,city\n"
+            b"ok1@example.org,One,Paris\n"                 # 2
+            b"short@example.org,Two\n"                     # 3
+            b'multi@example.org,"Line\nbreak",Paris\n'     # 4-5: name with LF
+            b"bad-address,Four,Paris\n"                    # 6
+            b"utf8@example.org,\xff\xfe,Paris\n"           # 7
+            b"ok2@example.org,Seven,Paris\n"               # 8
+            b'quote@example.org,Eight "x",Paris\n'         # 9
+            b"ok3@example.org,Nine,Paris\n"                # 10
+            b'open@example.org,"never closed,Paris\n'      # 11
+            b"lost@example.org,Lost,Paris\n")
+    path = write(project, "bad.csv", data)
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    errors = proc.stderr.splitlines()
+    lines = [int(e.split(":")[1]) for e in errors]
+    assert lines == [3, 4, 6, 7, 9, 11], proc.stderr
+    assert all(e.startswith(f"{path}:") for e in errors)
+    assert "expected 3 fields, found 2" in errors[0]
+    assert "invalid name" in errors[1]
+    assert "invalid address 'bad-address'" in errors[2]
+    assert "UTF-8" in errors[3]
+    assert summary(added=3, rejected=6) in proc.stdout
+    assert count(project) == 3
+
+
+def test_import_atomic_imports_nothing_on_error(project):
+    text = "email\nok@example.org\nnot an address\nok2@example.org\n"
+    path = write(project, "a.csv", text)
+    proc = project.run("sub", "import", path, "--atomic")
+    assert proc.returncode == EX_DATAERR
+    assert f"{path}:3: invalid address" in proc.stderr
+    assert summary(added=2, rejected=1) in proc.stdout
+    assert "nothing was imported" in proc.stdout
+    assert count(project) == 0
+    proc = project.run("sub", "import", write(project, "b.csv", GOOD),
+                       "--atomic", check=True)
+    assert count(project) == 3
+
+
+def test_import_dry_run_changes_nothing(project):
+    project.run("sub", "add", "ada@example.org", "--name", "Old", check=True)
+    path = write(project, "good.csv", GOOD)
+    with db(project) as conn:
+        before = conn.execute("SELECT * FROM subscribers").fetchall()
+    proc = project.run("sub", "import", path, "--dry-run", check=True)
+    assert summary(added=2, updated=1) in proc.stdout
+    assert "dry run" in proc.stdout
+    with db(project) as conn:
+        assert conn.execute("SELECT * FROM subscribers").fetchall() == before
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+
+
+def test_import_from_stdin(project):
+    proc = project.run("sub", "import", "-", input=GOOD, check=True)
+    assert summary(added=3) in proc.stdout
+    bad = project.run("sub", "import", "-", input="email\nnope\n")
+    assert "stdin:2: invalid address" in bad.stderr
+
+
+def test_import_missing_file_and_bad_header(project):
+    proc = project.run("sub", "import", "missing.csv")
+    assert proc.returncode == EX_NOINPUT
+    proc = project.run("sub", "import", write(project, "h.csv", "name,city\n"))
+    assert proc.returncode == EX_DATAERR and "no 'email' column" in proc.stderr
+    proc = project.run("sub", "import", write(project, "e.csv", ""))
+    assert proc.returncode == EX_DATAERR and "empty file" in proc.stderr
+    proc = project.run("sub", "import",
+                       write(project, "d.csv", "email,city,city\n"))
+    assert proc.returncode == EX_DATAERR and "repeats" in proc.stderr
+
+
+# ---- export ----------------------------------------------------------------
+
+def test_export_import_round_trip(project, tmp_path):
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["email", "name", "note", "city"])
+    for i, name in enumerate(HARD_NAMES):
+        w.writerow([f"h{i}@example.org", name, f"line one\nline \"two\", {i}",
+                    "Zürich" if i % 2 else ""])
+    w.writerow(["plain@example.org", "", "", ""])
+    project.run("sub", "import", "-", input=out.getvalue(), check=True)
+    project.run("sub", "unsubscribe", "h1@example.org", check=True)
+    first = project.run("sub", "export", check=True).stdout
+    rows = list(csv.reader(io.StringIO(first)))
+    assert rows[0] == ["email", "name", "status", "created", "city", "note"]
+    assert [r[1] for r in rows[1:len(HARD_NAMES) + 1]] == HARD_NAMES
+    assert rows[2][2] == "unsubscribed"
+    assert rows[1][5] == 'line one\nline "two", 0'
+
+    (tmp_path / "other").mkdir()
+    other = type(project)(tmp_path / "other")  # a second, empty project
+    proc = other.run("sub", "import", "-", input=first, check=True)
+    assert summary(added=len(HARD_NAMES) + 1) in proc.stdout
+    assert status(other, "h1@example.org") == "unsubscribed"
+    second = other.run("sub", "export", check=True).stdout
+    assert second == first
+    # and back into the first project: nothing to do
+    proc = project.run("sub", "import", "-", input=second, check=True)
+    assert summary(unchanged=len(HARD_NAMES) + 1) in proc.stdout
+
+
+def test_export_status_filter(project):
+    add_people(project)
+    project.run("sub", "unsubscribe", "li@example.org", check=True)
+    out = project.run("sub", "export", "--status", "unsubscribed",
+                      check=True).stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows == [["email", "name", "status", "created"],
+                    ["li@example.org", "李小龍", "unsubscribed", rows[1][3]]]
+
+
+# ---- stats -----------------------------------------------------------------
+
+def test_stats_by_status_and_month(project):
+    text = ("email,created\n"
+            "a@example.org,2024-01-03T10:00:00Z\n"
+            "b@example.org,2024-01-20T10:00:00Z\n"
+            "c@example.org,2024-03-01T00:00:00Z\n")
+    project.run("sub", "import", write(project, "m.csv", text), check=True)
+    project.run("sub", "unsubscribe", "a@example.org", check=True)
+    out = project.run("sub", "stats", check=True).stdout
+    lines = [line.split() for line in out.splitlines()]
+    assert ["active", "2"] in lines
+    assert ["unsubscribed", "1"] in lines
+    assert ["total", "3"] in lines
+    assert ["2024-01", "2", "0"] in lines
+    assert ["2024-03", "1", "0"] in lines
+    this_month = time.strftime("%Y-%m", time.gmtime())
+    assert [this_month, "0", "1"] in lines
+    bad = project.run("sub", "import",
+                      write(project, "n.csv", "email,created\nx@example.org,"
+                            "yesterday\n"))
+    assert "n.csv:2: invalid created time" in bad.stderr
+
+
+# ---- two processes, and a crash -------------------------------------------
+
+def test_concurrent_import_and_commands(project):
+    path = write(project, "big.csv", rows_csv(50000))
+    env = dict(os.environ)
+    env.pop("BULLETIN_CONFIG", None)
+    importer = subprocess.Popen([str(BINARY), "sub", "import", str(path)],
+                                cwd=project.path, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+    done, during = 0, 0
+    while importer.poll() is None or done < 4:
+        running = importer.poll() is None
+        a = project.run("sub", "add", f"side{done}@example.org")
+        b = project.run("sub", "list", "--limit", "3")
+        c = project.run("sub", "stats")
+        for proc in (a, b, c):
+            assert proc.returncode == 0, proc.stderr
+            assert "locked" not in proc.stderr and "busy" not in proc.stderr
+        during += running
+        done += 1
+    out, err = importer.communicate()
+    assert importer.returncode == 0, err
+    assert summary(added=50000) in out
+    assert during >= 1
+    assert count(project) == 50000 + done
+
+
+def test_sigkill_during_import_leaves_database_as_it_was(project):
+    project.run("sub", "import", write(project, "seed.csv", GOOD), check=True)
+    env = dict(os.environ)
+    env.pop("BULLETIN_CONFIG", None)
+    importer = subprocess.Popen([str(BINARY), "sub", "import", "-"],
+                                cwd=project.path, stdin=subprocess.PIPE,
+                                env=env)
+    # feed 30,000 rows, let it write them into its transaction, then kill
+    # it while it waits for the rest
+    importer.stdin.write(rows_csv(30000).encode())
+    importer.stdin.flush()
+    time.sleep(1.5)
+    assert importer.poll() is None
+    importer.send_signal(signal.SIGKILL)
+    importer.wait()
+    importer.stdin.close()
+    with db(project) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 3
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 3
+    proc = project.run("sub", "import", "-", input=rows_csv(10), check=True)
+    assert summary(added=10) in proc.stdout
