@@ -3,7 +3,7 @@
 #   make           build ./bulletin
 #   make deps      install the Debian packages the build and the tests need
 #   make check     unit tests (plain, then ASan+UBSan) and integration tests
-#   make demo      preview the sample issue into out/
+#   make demo      preview the sample issue into out/, import sample subscribers
 #   make bench     the benchmarks in tests/bench/
 #
 # Local overrides (CC=clang, CFLAGS=-O0 ...) go in config.mk.
@@ -99,6 +99,8 @@ demo: deps
 	$(MAKE) all
 	./bulletin -c config/bulletin.conf preview digests/2021-03 -o out
 	@echo "open out/2021-03.html in a browser, out/2021-03.eml in a mail client"
+	./bulletin -c config/bulletin.conf sub import subscribers/sample.csv
+	./bulletin -c config/bulletin.conf sub list
 
 bench: bulletin
 	@set -e; for b in tests/bench/bench_*.py; do $(PYTHON) $$b; done
