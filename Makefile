@@ -41,7 +41,7 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
 	chromium fonts-noto-cjk spamassassin
 
-.PHONY: all deps check unit unit-asan integration demo bench clean
+.PHONY: all deps check unit unit-asan integration clang-check demo bench clean
 
 all: bulletin
 
@@ -91,9 +91,16 @@ integration: bulletin
 
 check: deps
 	$(MAKE) all
+	$(MAKE) clang-check
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) integration
+
+# The sources must compile warning-free with clang too (gcc builds them above).
+clang-check:
+	@for f in $(SRC); do \
+		clang $(CFLAGS) -fsyntax-only $$f || exit 1; \
+	done; echo "clang-check: $(words $(SRC)) files compile cleanly with clang"
 
 demo: deps
 	$(MAKE) all
