@@ -2,6 +2,7 @@
 
 #include <gnutls/crypto.h>
 #include <libetpan/libetpan.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "utf8.h"
@@ -238,12 +239,62 @@ static struct mailimf_fields *header_fields(const struct mime_headers *h)
 	return f;
 }
 
-/* The body is already encoded: libetpan writes it as it is, and keeps the
- * pointer without copying or freeing it. */
+/*
+ * libetpan writes the message's skeleton (headers, part headers,
+ * boundaries) with a short mark where each body goes, and the bodies,
+ * already encoded, are spliced in afterwards: libetpan's writer looks at
+ * every byte it writes, which for 150 KB of body was most of the time a
+ * message took. A mark is \x01 N \x01, which no header can hold
+ * (check_headers refuses control characters).
+ */
+struct hole {
+	char        mark[24];
+	const char *data;
+	size_t      len;
+};
+
+#define MAX_HOLES 64
+
+struct holes {
+	struct hole h[MAX_HOLES];
+	size_t      n;
+};
+
+/* Gives part a mark for data; libetpan keeps the mark's pointer. */
 static void set_encoded_body(struct mailmime *part, int mechanism,
-			     const char *data, size_t len)
+			     struct holes *holes, const char *data, size_t len)
 {
-	part->mm_data.mm_single = mailmime_data_new_data(mechanism, 1, data, len);
+	struct hole *h = &holes->h[holes->n];
+	int n = snprintf(h->mark, sizeof(h->mark), "\x01%zu\x01", holes->n);
+
+	h->data = data;
+	h->len = len;
+	holes->n++;
+	part->mm_data.mm_single = mailmime_data_new_data(mechanism, 1, h->mark,
+							 (size_t)n);
+}
+
+static void splice_bodies(struct buf *out, const char *s, size_t len,
+			  const struct holes *holes)
+{
+	const char *end = s + len;
+
+	while (s < end) {
+		const char *mark = memchr(s, '\x01', (size_t)(end - s));
+		char *after;
+		unsigned long i;
+
+		if (!mark) {
+			buf_add(out, s, (size_t)(end - s));
+			return;
+		}
+		buf_add(out, s, (size_t)(mark - s));
+		i = strtoul(mark + 1, &after, 10);
+		if (i >= holes->n || *after != '\x01')
+			die(EX_SOFTWARE, "mime: lost track of a body");
+		buf_add(out, holes->h[i].data, holes->h[i].len);
+		s = after + 1;
+	}
 }
 
 static struct mailmime *single_part(const char *type, struct mailmime_fields *fields)
@@ -253,18 +304,20 @@ static struct mailmime *single_part(const char *type, struct mailmime_fields *fi
 	return mailmime_new_empty(ct, fields);
 }
 
-static struct mailmime *text_part(const char *type, const char *data, size_t len)
+static struct mailmime *text_part(const char *type, struct holes *holes,
+				  const char *data, size_t len)
 {
 	struct mailmime *part = single_part(type,
 		mailmime_fields_new_encoding(MAILMIME_MECHANISM_QUOTED_PRINTABLE));
 
 	clist_append(part->mm_content_type->ct_parameters,
 		     mailmime_param_new_with_data("charset", "utf-8"));
-	set_encoded_body(part, MAILMIME_MECHANISM_QUOTED_PRINTABLE, data, len);
+	set_encoded_body(part, MAILMIME_MECHANISM_QUOTED_PRINTABLE, holes, data, len);
 	return part;
 }
 
-static struct mailmime *image_part(const struct mime_image *img)
+static struct mailmime *image_part(struct holes *holes,
+				   const struct mime_image *img)
 {
 	struct mailmime_fields *fields = mailmime_fields_new_with_data(
 		mailmime_mechanism_new(MAILMIME_MECHANISM_BASE64, NULL),
@@ -274,7 +327,7 @@ static struct mailmime *image_part(const struct mime_image *img)
 		NULL);
 	struct mailmime *part = single_part(img->mime_type, fields);
 
-	set_encoded_body(part, MAILMIME_MECHANISM_BASE64, img->base64, img->len);
+	set_encoded_body(part, MAILMIME_MECHANISM_BASE64, holes, img->base64, img->len);
 	return part;
 }
 
@@ -303,9 +356,11 @@ static struct mailmime *multipart(const char *type)
 	return m;
 }
 
-static struct mailmime *html_with_images(const struct mime_body *body)
+static struct mailmime *html_with_images(struct holes *holes,
+					const struct mime_body *body)
 {
-	struct mailmime *html = text_part("text/html", body->html, body->html_len);
+	struct mailmime *html = text_part("text/html", holes, body->html,
+					  body->html_len);
 	struct mailmime *related;
 
 	if (!body->nimages)
@@ -315,8 +370,16 @@ static struct mailmime *html_with_images(const struct mime_body *body)
 		     mailmime_param_new_with_data("type", "text/html"));
 	mailmime_smart_add_part(related, html);
 	for (size_t i = 0; i < body->nimages; i++)
-		mailmime_smart_add_part(related, image_part(&body->images[i]));
+		mailmime_smart_add_part(related, image_part(holes, &body->images[i]));
 	return related;
+}
+
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
 }
 
 static int check_headers(const struct mime_headers *h)
@@ -330,8 +393,9 @@ static int check_headers(const struct mime_headers *h)
 		"List-Unsubscribe mailto" };
 
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
-		if (values[i] && has_crlf(values[i], strlen(values[i])))
-			return error("refusing a %s with a line break in it", names[i]);
+		if (values[i] && has_control(values[i]))
+			return error("refusing a %s with a line break or another "
+				     "control character in it", names[i]);
 	if (!h->from_addr || !h->to_addr || !h->subject || !h->message_id ||
 	    !h->list_id || !h->list_name)
 		return error("a required header is missing");
@@ -342,22 +406,30 @@ int mime_message(struct buf *out, const struct mime_headers *h,
 		 const struct mime_body *body)
 {
 	struct mailmime *msg, *alt;
+	struct holes holes;
 	MMAPString *s;
 	int col = 0, ret = 0;
 
 	if (check_headers(h))
 		return -1;
+	if (body->nimages + 2 > MAX_HOLES)
+		return error("too many images in one message (at most %d)",
+			     MAX_HOLES - 2);
+	holes.n = 0;
 	msg = mailmime_new_message_data(NULL);
 	mailmime_set_imf_fields(msg, header_fields(h));
 	alt = multipart("multipart/alternative");
-	mailmime_smart_add_part(alt, text_part("text/plain", body->text, body->text_len));
-	mailmime_smart_add_part(alt, html_with_images(body));
+	mailmime_smart_add_part(alt, text_part("text/plain", &holes, body->text,
+					       body->text_len));
+	mailmime_smart_add_part(alt, html_with_images(&holes, body));
 	mailmime_smart_add_part(msg, alt);
-	s = mmap_string_sized_new(body->html_len * 11 / 10 + body->text_len * 3 + 4096);
-	if (!s || mailmime_write_mem(s, &col, msg) != MAILIMF_NO_ERROR)
+	s = mmap_string_sized_new(4096);
+	if (!s || mailmime_write_mem(s, &col, msg) != MAILIMF_NO_ERROR) {
 		ret = error("cannot write the MIME message");
-	else
-		buf_add(out, s->str, s->len);
+	} else {
+		buf_grow(out, s->len + body->text_len + body->html_len);
+		splice_bodies(out, s->str, s->len, &holes);
+	}
 	if (s)
 		mmap_string_free(s);
 	mailmime_free(msg);
