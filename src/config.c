@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "address.h"
 #include "util.h"
 
 enum key_type { KEY_STRING, KEY_LONG, KEY_DOUBLE, KEY_BOOL };
@@ -176,22 +177,20 @@ static int require(const struct config *c, const char *value,
 	return error("%s: missing '%s' in section [%s]", c->path, name, section);
 }
 
-/* "Name <user@Example.ORG>" or "user@example.org" gives "example.org". */
-static char *domain_of(const char *from)
+/* Checks the From mailbox and keeps its (normalised) domain. */
+static int set_from_domain(struct config *c)
 {
-	const char *at = strrchr(from, '@');
-	size_t n;
-	char *d;
+	char *display = NULL, *addr = NULL;
+	const char *why;
 
-	if (!at)
-		return NULL;
-	n = strcspn(at + 1, "> \t");
-	if (!n)
-		return NULL;
-	d = xstrndup(at + 1, n);
-	for (char *p = d; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return d;
+	if (address_parse_mailbox(c->from, &display, &addr, &why))
+		return error("%s: bad 'from' address '%s': %s", c->path, c->from,
+			     why);
+	free(c->from_domain);
+	c->from_domain = xstrdup(strrchr(addr, '@') + 1);
+	free(display);
+	free(addr);
+	return 0;
 }
 
 static int validate(struct config *c)
@@ -205,11 +204,8 @@ static int validate(struct config *c)
 	bad |= require(c, c->postal_address, "newsletter", "postal-address");
 	if (bad)
 		return -1;
-	free(c->from_domain);
-	c->from_domain = domain_of(c->from);
-	if (!c->from_domain)
-		return error("%s: 'from' has no address with a domain: '%s'",
-			     c->path, c->from);
+	if (set_from_domain(c))
+		return -1;
 	if (strncmp(c->base_url, "https://", 8) &&
 	    strncmp(c->base_url, "http://", 7))
 		return error("%s: 'base-url' must start with https:// or http://",
