@@ -482,10 +482,6 @@ int issue_message(const struct issue *is, const struct recipient *r,
 	struct mime_body body;
 	int ret;
 
-	if ((r->name && has_crlf(r->name, strlen(r->name))) ||
-	    has_crlf(r->email, strlen(r->email)) ||
-	    (r->unsubscribe_url && has_crlf(r->unsubscribe_url, strlen(r->unsubscribe_url))))
-		return error("refusing a recipient with a line break in it");
 	slotted_fill(&is->html_qp, r, FILL_HTML_QP, &html);
 	slotted_fill(&is->text_qp, r, FILL_TEXT_QP, &text);
 	body = (struct mime_body){ text.data, text.len, html.data, html.len,
