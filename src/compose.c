@@ -195,6 +195,9 @@ static void set_markdown(struct builder *b, struct tv *map, const char *key,
 		md_text(&out, doc, b->o, &b->links);
 	else if (doc)
 		md_html(&out, doc, b->o);
+	/* the template's line supplies the final line break */
+	while (b->text && out.len && out.data[out.len - 1] == '\n')
+		buf_truncate(&out, out.len - 1);
 	tv_set(map, key, tv_strn(out.data, out.len));
 	buf_release(&out);
 }

@@ -291,7 +291,8 @@ static void text_link(struct text *t, struct buf *line, cmark_node *node)
 	if (!strcmp(line->data + start, url) ||
 	    (!strncmp(url, "mailto:", 7) && !strcmp(line->data + start, url + 7)))
 		return;
-	buf_addf(line, " [%zu]", md_links_add(t->links, url));
+	/* a no-break space keeps the number on the line of its link */
+	buf_addf(line, "\xc2\xa0[%zu]", md_links_add(t->links, url));
 }
 
 static void text_inline(struct text *t, struct buf *line, cmark_node *node)

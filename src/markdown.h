@@ -48,7 +48,7 @@ void md_links_release(struct md_links *links);
 void md_html(struct buf *out, cmark_node *doc, const struct md_opts *o);
 
 /* Appends doc as plain text to out (LF line ends), adding its links to
- * links and referring to them as [n]. */
+ * links and referring to them as "text [n]", a no-break space between. */
 void md_text(struct buf *out, cmark_node *doc, const struct md_opts *o,
 	     struct md_links *links);
 
