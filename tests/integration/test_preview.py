@@ -181,3 +181,15 @@ def test_output_replaces_files_atomically(preview):
     leftovers = [p.name for p in (project.path / "out").iterdir()
                  if ".tmp." in p.name]
     assert not leftovers
+
+
+def test_raw_html_dropped_unless_the_config_allows_it(project):
+    digest = project.copy_digest()
+    entry = digest / "01-transgan.md"
+    entry.write_text(entry.read_text() + '\n<p class="raw">原样 HTML</p>\n')
+    project.run("preview", digest, "-o", "out", check=True)
+    assert 'class="raw"' not in (project.path / "out" / "2021-03.html").read_text()
+    project.config.write_text(project.config.read_text().replace(
+        "[templates]\n", "[templates]\nallow-raw-html = true\n"))
+    project.run("preview", digest, "-o", "out", check=True)
+    assert '<p class="raw">原样 HTML</p>' in (project.path / "out" / "2021-03.html").read_text()
