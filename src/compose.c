@@ -463,11 +463,6 @@ void issue_free(struct issue *is)
 	free(is);
 }
 
-const char *issue_subject(const struct issue *is)
-{
-	return is->subject;
-}
-
 size_t issue_html_size(const struct issue *is)
 {
 	return is->html.text.len;

@@ -30,7 +30,6 @@ struct recipient {
 struct issue *issue_compose(const struct digest *d, const struct config *c);
 void issue_free(struct issue *is);
 
-const char *issue_subject(const struct issue *is);
 /* Octets of the HTML part before per-recipient values (Gmail clips near 102 KB). */
 size_t issue_html_size(const struct issue *is);
 
