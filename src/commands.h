@@ -29,6 +29,8 @@ struct ctx {
 enum {
 	NEED_CONFIG = 1 << 0,
 	NEED_STORE  = 1 << 1,	/* implies NEED_CONFIG */
+	NEED_ARGS   = 1 << 2,	/* without arguments it only prints usage:
+				 * main sets nothing up then */
 };
 
 int cmd_preview(int argc, char **argv, struct ctx *ctx);

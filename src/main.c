@@ -22,9 +22,9 @@ struct command {
 static const struct command commands[] = {
 	{ "init", cmd_init, 0,
 	  "create the configuration, token secret and database" },
-	{ "preview", cmd_preview, NEED_CONFIG,
+	{ "preview", cmd_preview, NEED_CONFIG | NEED_ARGS,
 	  "write an issue's message, HTML and text to files" },
-	{ "sub", cmd_sub, NEED_STORE,
+	{ "sub", cmd_sub, NEED_STORE | NEED_ARGS,
 	  "add, import, list, export and remove subscribers" },
 };
 
@@ -64,7 +64,8 @@ static int run(const struct command *cmd, int argc, char **argv,
 	       struct ctx *ctx)
 {
 	struct config config;
-	int needs = wants_help(argc, argv) ? 0 : cmd->needs, status;
+	int bare = argc == 1 && (cmd->needs & NEED_ARGS);
+	int needs = bare || wants_help(argc, argv) ? 0 : cmd->needs, status;
 
 	if (needs & NEED_STORE)
 		needs |= NEED_CONFIG;
