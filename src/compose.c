@@ -28,7 +28,7 @@ struct slot_at {
 
 /* A rendered body with the per-recipient holes taken out. */
 struct slotted {
-	struct buf      text;	/* CRLF line ends */
+	struct buf      text;
 	struct slot_at *slots;
 	size_t          nslots;
 };
@@ -40,7 +40,7 @@ struct issue {
 	char              *from_name;
 	char              *from_addr;
 	char              *reply_to;
-	struct slotted     html, text;	/* as rendered, CRLF */
+	struct slotted     html, text;	/* as rendered, LF */
 	struct slotted     html_qp, text_qp;	/* quoted-printable, for messages */
 	struct image      *images;
 	struct buf        *base64;	/* each image encoded, once */
@@ -49,14 +49,7 @@ struct issue {
 	size_t             nimages;
 };
 
-static void slot_marker(struct buf *b, enum slot which)
-{
-	buf_addch(b, SLOT_MARK);
-	buf_addch(b, 'A' + (int)which);
-	buf_addch(b, SLOT_MARK);
-}
-
-/* Takes the slot markers out of rendered and converts LF to CRLF. */
+/* Takes the slot markers (and any CR) out of rendered. */
 static void slotted_init(struct slotted *s, const struct buf *rendered)
 {
 	const char *p = rendered->data, *end = p + rendered->len;
@@ -65,9 +58,7 @@ static void slotted_init(struct slotted *s, const struct buf *rendered)
 	s->slots = NULL;
 	s->nslots = 0;
 	for (; p < end; p++) {
-		if (*p == '\n') {
-			buf_add(&s->text, "\r\n", 2);
-		} else if (*p == SLOT_MARK && end - p >= 3 && p[2] == SLOT_MARK &&
+		if (*p == SLOT_MARK && end - p >= 3 && p[2] == SLOT_MARK &&
 			   p[1] >= 'A' && p[1] < 'A' + NSLOTS) {
 			s->slots = xrealloc(s->slots, (s->nslots + 1) * sizeof(*s->slots));
 			s->slots[s->nslots].offset = s->text.len;
@@ -135,31 +126,37 @@ static void slotted_fill(const struct slotted *s, const struct recipient *r,
  */
 static void slotted_encode(const struct slotted *raw, struct slotted *qp)
 {
+	struct buf crlf = BUF_INIT;
 	size_t at = 0;
 
 	buf_init(&qp->text, raw->text.len * 2);
 	qp->slots = xcalloc(raw->nslots + 1, sizeof(*qp->slots));
 	qp->nslots = raw->nslots;
-	for (size_t i = 0; i < raw->nslots; i++) {
-		mime_qp_encode(&qp->text, raw->text.data + at,
-			       raw->slots[i].offset - at, 1);
-		qp->slots[i] = (struct slot_at){ qp->text.len, raw->slots[i].which };
-		at = raw->slots[i].offset;
+	for (size_t i = 0; i <= raw->nslots; i++) {
+		size_t end = i < raw->nslots ? raw->slots[i].offset : raw->text.len;
+
+		/* quoted-printable's canonical form has CRLF line ends */
+		buf_reset(&crlf);
+		for (const char *p = raw->text.data + at; p < raw->text.data + end; p++)
+			if (*p == '\n')
+				buf_add(&crlf, "\r\n", 2);
+			else
+				buf_addch(&crlf, *p);
+		mime_qp_encode(&qp->text, crlf.data, crlf.len, i < raw->nslots);
+		if (i < raw->nslots)
+			qp->slots[i] = (struct slot_at){ qp->text.len, raw->slots[i].which };
+		at = end;
 	}
-	mime_qp_encode(&qp->text, raw->text.data + at, raw->text.len - at, 0);
+	buf_release(&crlf);
 }
 
 /* ---- template data ------------------------------------------------------------ */
 
 static struct tv *slot_value(enum slot which)
 {
-	struct buf b = BUF_INIT;
-	struct tv *v;
+	char mark[3] = { SLOT_MARK, (char)('A' + (int)which), SLOT_MARK };
 
-	slot_marker(&b, which);
-	v = tv_strn(b.data, b.len);
-	buf_release(&b);
-	return v;
+	return tv_strn(mark, sizeof(mark));
 }
 
 /* Builds the data of one template: the HTML or the text flavour. */
@@ -490,13 +487,6 @@ int issue_message(const struct issue *is, const struct recipient *r,
 	return ret;
 }
 
-static void crlf_to_lf(struct buf *out, const struct buf *in)
-{
-	for (size_t i = 0; i < in->len; i++)
-		if (in->data[i] != '\r')
-			buf_addch(out, in->data[i]);
-}
-
 /* Replaces each "cid:..." image URL with the image as a data: URL. */
 static void inline_images(const struct issue *is, const struct buf *in,
 			  struct buf *out)
@@ -531,18 +521,13 @@ static void inline_images(const struct issue *is, const struct buf *in,
 void issue_preview(const struct issue *is, const struct recipient *r,
 		   struct buf *html, struct buf *text)
 {
-	struct buf b = BUF_INIT, lf = BUF_INIT;
+	struct buf b = BUF_INIT;
 
 	if (html) {
 		slotted_fill(&is->html, r, FILL_HTML, &b);
-		crlf_to_lf(&lf, &b);
-		inline_images(is, &lf, html);
+		inline_images(is, &b, html);
 	}
-	if (text) {
-		buf_reset(&b);
-		slotted_fill(&is->text, r, FILL_TEXT, &b);
-		crlf_to_lf(text, &b);
-	}
+	if (text)
+		slotted_fill(&is->text, r, FILL_TEXT, text);
 	buf_release(&b);
-	buf_release(&lf);
 }

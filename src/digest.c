@@ -20,26 +20,25 @@ struct source {
 	int         body_line;	/* the file line the body starts on */
 };
 
+/* Line by line: valid UTF-8, and no control characters but tab and CR. */
 static int check_text(const char *path, const struct buf *text)
 {
-	int line = 1;
+	const char *p = text->data, *end = text->data + text->len;
 
-	for (const char *p = text->data; p < text->data + text->len; line++) {
-		size_t n = strcspn(p, "\n");
+	for (int line = 1; p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
 		if (!utf8_valid(p, n))
 			return error("%s:%d: not valid UTF-8", path, line);
-		p += n + 1;
-	}
-	line = 1;
-	for (size_t i = 0; i < text->len; i++) {
-		unsigned char c = (unsigned char)text->data[i];
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)p[i];
 
-		if (c == '\n')
-			line++;
-		else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
-			return error("%s:%d: control character 0x%02x", path,
-				     line, c);
+			if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+				return error("%s:%d: control character 0x%02x",
+					     path, line, c);
+		}
+		p += n + 1;
 	}
 	return 0;
 }

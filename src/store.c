@@ -721,20 +721,31 @@ static void bind_sub(struct store *s, sqlite3_stmt *st,
 	bind_text(st, 6, now(s));
 }
 
-/* Inserts a new row and its first event. */
-static int insert_sub(struct store *s, const struct store_sub *sub,
-		      const struct store_why *why, const char *event)
+/* Runs the insert q for sub. Returns the new row's id, 0 when q
+ * inserted nothing (the address exists), or -1. */
+static long long insert_row(struct store *s, enum query q,
+			    const struct store_sub *sub, const char *created)
 {
-	sqlite3_stmt *st = stmt(s, Q_SUB_INSERT);
-	const char *created = sub->created ? sub->created : now(s);
+	sqlite3_stmt *st = stmt(s, q);
 
 	if (!st)
 		return -1;
 	bind_sub(s, st, sub, created);
 	if (run(s, st))
 		return -1;
-	return add_event(s, event, sqlite3_last_insert_rowid(s->db), why,
-			 created);
+	return sqlite3_changes(s->db) ? sqlite3_last_insert_rowid(s->db) : 0;
+}
+
+/* Inserts a new row and its first event. */
+static int insert_sub(struct store *s, const struct store_sub *sub,
+		      const struct store_why *why, const char *event)
+{
+	const char *created = sub->created ? sub->created : now(s);
+	long long id = insert_row(s, Q_SUB_INSERT, sub, created);
+
+	if (id <= 0)
+		return -1;
+	return add_event(s, event, id, why, created);
 }
 
 static int put_new(struct store *s, const struct store_sub *sub,
@@ -758,18 +769,13 @@ static int put_new(struct store *s, const struct store_sub *sub,
 static int try_insert(struct store *s, const struct store_sub *sub,
 		      const struct store_why *why, enum store_outcome *outcome)
 {
-	sqlite3_stmt *st = stmt(s, Q_SUB_INSERT_NEW);
-	const char *created = sub->created ? sub->created : now(s);
+	long long id = insert_row(s, Q_SUB_INSERT_NEW, sub,
+				  sub->created ? sub->created : now(s));
 
-	if (!st)
-		return -1;
-	bind_sub(s, st, sub, created);
-	if (run(s, st))
-		return -1;
-	if (!sqlite3_changes(s->db))
-		return 0;
+	if (id <= 0)
+		return (int)id;
 	*outcome = STORE_ADDED;
-	if (defer_event(s, sqlite3_last_insert_rowid(s->db), why))
+	if (defer_event(s, id, why))
 		return -1;
 	return 1;
 }
