@@ -11,7 +11,8 @@
 #include "mime.h"
 #include "util.h"
 
-/* Gmail clips a message whose HTML is larger than about 102 KB. */
+/* Gmail clips a message whose HTML is larger than about 102 KB: only a
+ * warning. The hard limit on the whole message is max-message-size. */
 #define HTML_CLIP_SIZE (100 * 1024)
 
 static const char usage[] =
@@ -63,14 +64,24 @@ static int write_output(const char *dir, const char *id, const char *ext,
 	return ret;
 }
 
+/* The same limit send enforces: a bigger message is refused, not cut. */
+static int check_size(const struct buf *eml, size_t max)
+{
+	if (eml->len <= max)
+		return 0;
+	return error("the message is %zu bytes, larger than the limit of %zu "
+		     "bytes ([newsletter] max-message-size)", eml->len, max);
+}
+
 static int write_all(const struct issue *is, const struct preview *p,
-		     const char *domain, const char *dir, const char *id)
+		     const struct config *c, const char *dir, const char *id)
 {
 	struct buf eml = BUF_INIT, html = BUF_INIT, text = BUF_INIT, mid = BUF_INIT;
 	int ret = EX_CANTCREAT;
 
-	mime_new_message_id(&mid, domain);
-	if (issue_message(is, &p->rcpt, mid.data, time(NULL), &eml)) {
+	mime_new_message_id(&mid, c->from_domain);
+	if (issue_message(is, &p->rcpt, mid.data, time(NULL), &eml) ||
+	    check_size(&eml, c->max_message_size)) {
 		ret = EX_DATAERR;
 		goto out;
 	}
@@ -129,7 +140,7 @@ int cmd_preview(int argc, char **argv, struct ctx *ctx)
 		goto out_recipient;
 	is = issue_compose(&d, ctx->config);
 	if (is)
-		ret = write_all(is, &p, ctx->config->from_domain, dir, d.id);
+		ret = write_all(is, &p, ctx->config, dir, d.id);
 	issue_free(is);
 	digest_release(&d);
 out_recipient:

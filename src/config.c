@@ -1,51 +1,286 @@
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <ini.h>
-#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
+#include "buf.h"
+#include "utf8.h"
 #include "util.h"
 
-enum key_type { KEY_STRING, KEY_LONG, KEY_DOUBLE, KEY_BOOL };
+/* A longer line is refused, never split: a 1,000-byte footer sentence in
+ * Chinese fits with room to spare. */
+#define LINE_MAX_BYTES 4096
+/* A configuration is a page of text; a bigger file is a wrong path. */
+#define FILE_MAX_BYTES (1024 * 1024)
+#define KIB 1024.0
+#define MIB (1024.0 * 1024.0)
+
+enum key_type { KEY_TEXT, KEY_LONG, KEY_DOUBLE, KEY_SIZE, KEY_BOOL };
+/* What an empty value means: an error, or "unset" (NULL). */
+enum key_need { OPTIONAL, REQUIRED };
+
+/* Checks a text value, and may shorten it in place (normalising it).
+ * Returns NULL or the reason it is bad. */
+typedef const char *check_fn(char *value);
 
 struct key {
 	const char   *section;
 	const char   *name;
 	enum key_type type;
-	size_t        offset;
+	size_t        offset;	/* of the field in struct config */
 	const char   *fallback;	/* default value, as written in the file */
+	enum key_need need;
+	check_fn     *check;	/* text: the syntax beyond plain UTF-8 text */
+	double        min, max;	/* numbers: the accepted range */
 };
 
-#define K(sec, name, type, field, def) \
-	{ sec, name, type, offsetof(struct config, field), def }
+static int is_alnum(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9');
+}
 
-/* One table: the defaults, the parser and the environment all read it. */
+static int is_hex(int ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+	       (ch >= 'A' && ch <= 'F');
+}
+
+static const char *check_mailbox(char *value)
+{
+	char *display = NULL, *addr = NULL;
+	const char *why = NULL;
+	int bad = address_parse_mailbox(value, &display, &addr, &why);
+
+	free(display);
+	free(addr);
+	return bad ? why : NULL;
+}
+
+static const char *check_address(char *value)
+{
+	char *addr = NULL;
+	const char *why = NULL;
+	int bad = address_normalize(value, &addr, &why);
+
+	free(addr);
+	return bad ? why : NULL;
+}
+
+/* RFC 2919: list-label "." namespace, a dot-atom-text; 255 octets at most. */
+static const char *check_list_id(char *value)
+{
+	size_t n = strlen(value);
+
+	if (n > 255 || !strchr(value, '.'))
+		goto bad;
+	for (size_t i = 0; i < n; i++) {
+		int dot_ok = i > 0 && i < n - 1 && value[i - 1] != '.';
+
+		if (value[i] == '.' ? !dot_ok :
+		    !is_alnum(value[i]) && !strchr("!#$%&'*+-/=?^_`{|}~", value[i]))
+			goto bad;
+	}
+	return NULL;
+bad:
+	return "expected a dot-atom such as news.example.org (RFC 2919), "
+	       "at most 255 octets";
+}
+
+/* Labels of letters, digits and '-' (not at either end), 1-63 octets each,
+ * 253 in all. */
+static int is_ldh_name(const char *s, size_t n)
+{
+	size_t label = 0;
+
+	if (!n || n > 253)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (!label || s[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if (is_alnum(s[i]) || (s[i] == '-' && label)) {
+			if (++label > 63)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	return label && s[n - 1] != '-';
+}
+
+static int is_port(const char *s, size_t n)
+{
+	long port = 0;
+
+	if (!n || n > 5)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		port = port * 10 + (s[i] - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+static int is_local_host(const char *s, size_t n)
+{
+	static const char *const local[] = { "localhost", "127.0.0.1", "[::1]" };
+
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (strlen(local[i]) == n && !memcmp(s, local[i], n))
+			return 1;
+	return 0;
+}
+
+/* HOST[:PORT] between s and end; HOST a name or an [IP literal]. */
+static const char *check_authority(const char *s, const char *end,
+				   int plain_http)
+{
+	const char *host_end = s, *colon;
+	size_t n = (size_t)(end - s);
+
+	if (*s == '[') {
+		host_end = memchr(s, ']', n);
+		if (!host_end || host_end == s + 1 ||
+		    strspn(s + 1, "0123456789abcdefABCDEF:.") !=
+		    (size_t)(host_end - s - 1))
+			return "bad IP literal host";
+		host_end++;
+		colon = host_end < end ? host_end : NULL;
+		if (colon && *colon != ':')
+			return "bad IP literal host";
+	} else {
+		colon = memchr(s, ':', n);
+		host_end = colon ? colon : end;
+		if (!is_ldh_name(s, (size_t)(host_end - s)))
+			return "bad host: expected letters, digits, '-' and dots "
+			       "(an international name in its xn-- form)";
+	}
+	if (colon && !is_port(colon + 1, (size_t)(end - colon - 1)))
+		return "bad port: expected a number from 1 to 65535";
+	if (plain_http && !is_local_host(s, (size_t)(host_end - s)))
+		return "http:// is only for localhost, 127.0.0.1 or [::1]: use https://";
+	return NULL;
+}
+
+/* RFC 3986 path characters, without ',' (it separates List-Unsubscribe
+ * URLs) and without a query or fragment. */
+static const char *check_url_path(const char *p)
+{
+	for (; *p; p++) {
+		if (*p == '?' || *p == '#')
+			return "no query (?) or fragment (#) allowed";
+		if (*p == '%') {
+			if (!is_hex(p[1]) || !is_hex(p[2]))
+				return "bad %-escape in the path";
+			p += 2;
+		} else if (!is_alnum(*p) && !strchr("-._~!$&'()*+;=:@/", *p)) {
+			return "only RFC 3986 path characters allowed (no spaces, "
+			       "quotes, <, > or ,)";
+		}
+	}
+	return NULL;
+}
+
+static const char *check_base_url(char *value)
+{
+	int plain_http = !strncmp(value, "http://", 7);
+	char *host, *path;
+	const char *why;
+	size_t len;
+
+	if (strncmp(value, "https://", 8) && !plain_http)
+		return "must start with https://";
+	host = value + (plain_http ? 7 : 8);
+	path = host + strcspn(host, "/?#");
+	if (path == host)
+		return "missing host";
+	why = check_authority(host, path, plain_http);
+	if (!why)
+		why = check_url_path(path);
+	len = strlen(value);
+	while (!why && value + len > path && value[len - 1] == '/')
+		value[--len] = '\0';
+	return why;
+}
+
+/* The send command checks the URL further when it connects. */
+static const char *check_smtp_url(char *value)
+{
+	static const char *const schemes[] = { "smtp://", "smtps://", "maildir:" };
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		size_t n = strlen(schemes[i]);
+
+		if (!strncmp(value, schemes[i], n) && value[n] &&
+		    !strpbrk(value, " \t"))
+			return NULL;
+	}
+	return "expected smtp://HOST[:PORT], smtps://HOST[:PORT] or maildir:PATH";
+}
+
+static const char *check_starttls(char *value)
+{
+	static const char *const policies[] = { "require", "try", "never" };
+
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (!strcmp(value, policies[i]))
+			return NULL;
+	return "expected require, try or never";
+}
+
+static const char *check_env_name(char *value)
+{
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789_";
+
+	if ((value[0] >= '0' && value[0] <= '9') ||
+	    strspn(value, chars) != strlen(value))
+		return "expected a variable name (letters, digits and _)";
+	return NULL;
+}
+
+#define TEXT(sec, name, field, def, need, check) \
+	{ sec, name, KEY_TEXT, offsetof(struct config, field), def, need, \
+	  check, 0, 0 }
+#define NUM(sec, name, type, field, def, min, max) \
+	{ sec, name, type, offsetof(struct config, field), def, REQUIRED, \
+	  NULL, min, max }
+
+/* One table, one line per key: the defaults, the parser, the environment
+ * and the checks all read it. A NULL default makes a required key
+ * mandatory in the file. */
 static const struct key keys[] = {
-	K("newsletter", "name", KEY_STRING, name, NULL),
-	K("newsletter", "from", KEY_STRING, from, NULL),
-	K("newsletter", "reply-to", KEY_STRING, reply_to, NULL),
-	K("newsletter", "list-id", KEY_STRING, list_id, NULL),
-	K("newsletter", "base-url", KEY_STRING, base_url, NULL),
-	K("newsletter", "postal-address", KEY_STRING, postal_address, NULL),
-	K("newsletter", "reason", KEY_STRING, reason,
-	  "You receive this because you subscribed to this newsletter."),
-	K("newsletter", "sample-to", KEY_STRING, sample_to,
-	  "Sample Reader <reader@example.org>"),
-	K("smtp", "url", KEY_STRING, smtp_url, "maildir:outbox"),
-	K("smtp", "username", KEY_STRING, smtp_username, NULL),
-	K("smtp", "password-file", KEY_STRING, smtp_password_file, NULL),
-	K("smtp", "password-env", KEY_STRING, smtp_password_env, NULL),
-	K("smtp", "starttls", KEY_STRING, smtp_starttls, "require"),
-	K("smtp", "connections", KEY_LONG, smtp_connections, "4"),
-	K("smtp", "rate", KEY_DOUBLE, smtp_rate, "0"),
-	K("store", "path", KEY_STRING, store_path, "subscribers/bulletin.db"),
-	K("templates", "dir", KEY_STRING, templates_dir, "templates"),
-	K("templates", "allow-raw-html", KEY_BOOL, allow_raw_html, "false"),
-	K("tokens", "secret-file", KEY_STRING, secret_file, "config/secret"),
+	TEXT("newsletter", "name", name, NULL, REQUIRED, NULL),
+	TEXT("newsletter", "from", from, NULL, REQUIRED, check_mailbox),
+	TEXT("newsletter", "reply-to", reply_to, NULL, OPTIONAL, check_address),
+	TEXT("newsletter", "list-id", list_id, NULL, REQUIRED, check_list_id),
+	TEXT("newsletter", "base-url", base_url, NULL, REQUIRED, check_base_url),
+	TEXT("newsletter", "postal-address", postal_address, NULL, REQUIRED, NULL),
+	TEXT("newsletter", "reason", reason,
+	     "You receive this because you subscribed to this newsletter.",
+	     REQUIRED, NULL),
+	TEXT("newsletter", "sample-to", sample_to,
+	     "Sample Reader <reader@example.org>", REQUIRED, check_mailbox),
+	NUM("newsletter", "max-message-size", KEY_SIZE, max_message_size, "10M",
+	    KIB, 1024 * MIB),
+	TEXT("smtp", "url", smtp_url, "maildir:outbox", REQUIRED, check_smtp_url),
+	TEXT("smtp", "username", smtp_username, NULL, OPTIONAL, NULL),
+	TEXT("smtp", "password-file", smtp_password_file, NULL, OPTIONAL, NULL),
+	TEXT("smtp", "password-env", smtp_password_env, NULL, OPTIONAL,
+	     check_env_name),
+	TEXT("smtp", "starttls", smtp_starttls, "require", REQUIRED, check_starttls),
+	NUM("smtp", "connections", KEY_LONG, smtp_connections, "4", 1, 100),
+	NUM("smtp", "rate", KEY_DOUBLE, smtp_rate, "0", 0, 1e6),
+	TEXT("store", "path", store_path, "subscribers/bulletin.db", REQUIRED, NULL),
+	TEXT("templates", "dir", templates_dir, "templates", REQUIRED, NULL),
+	NUM("templates", "allow-raw-html", KEY_BOOL, allow_raw_html, "false", 0, 1),
+	TEXT("tokens", "secret-file", secret_file, "config/secret", REQUIRED, NULL),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -59,130 +294,308 @@ static const struct key *find_key(const char *section, const char *name)
 	return NULL;
 }
 
-/* Stores value in the field k names; returns NULL or a reason it is bad. */
-static const char *set_key(struct config *c, const struct key *k,
-			   const char *value)
+/* The table's own copy of the section name, or NULL if none has it. */
+static const char *find_section(const char *name)
 {
-	char *field = (char *)c + k->offset;
-	char *end;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, name))
+			return keys[i].section;
+	return NULL;
+}
 
-	if (has_crlf(value, strlen(value)))
-		return "line breaks are not allowed";
-	switch (k->type) {
-	case KEY_STRING:
-		free(*(char **)field);
-		*(char **)field = *value ? xstrdup(value) : NULL;
-		return NULL;
-	case KEY_LONG:
-		errno = 0;
-		*(long *)field = strtol(value, &end, 10);
-		if (errno || end == value || *end || *(long *)field < 0)
-			return "expected a whole number";
-		return NULL;
-	case KEY_DOUBLE:
-		errno = 0;
-		*(double *)field = strtod(value, &end);
-		if (errno || end == value || *end || *(double *)field < 0)
-			return "expected a number";
-		return NULL;
-	case KEY_BOOL:
-		if (!strcmp(value, "true") || !strcmp(value, "yes") ||
-		    !strcmp(value, "1"))
-			*(int *)field = 1;
-		else if (!strcmp(value, "false") || !strcmp(value, "no") ||
-			 !strcmp(value, "0"))
-			*(int *)field = 0;
-		else
-			return "expected true or false";
-		return NULL;
+/* Why n bytes at s cannot be a line or a value, or NULL. */
+static const char *text_problem(const char *s, size_t n)
+{
+	if (n > LINE_MAX_BYTES)
+		return "longer than 4096 bytes";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!ch)
+			return "NUL bytes are not allowed";
+		if (ch == '\r' || ch == '\n')
+			return "line breaks are not allowed";
+		/* C0 but tab, DEL, and C1 (U+0080-U+009F, 0xc2 0x80-0x9f) */
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f ||
+		    (ch == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0 &&
+		     (unsigned char)s[i + 1] >= 0x80))
+			return "control characters are not allowed";
 	}
-	return "unknown key type";
+	return utf8_valid(s, n) ? NULL : "not valid UTF-8";
+}
+
+static int set_text(char **field, const struct key *k, const char *value,
+		    struct buf *why)
+{
+	char *copy = *value ? xstrdup(value) : NULL;
+	const char *bad = copy && k->check ? k->check(copy) : NULL;
+
+	if (bad) {
+		buf_adds(why, bad);
+		free(copy);
+		return -1;
+	}
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+static int set_bool(int *field, const char *value, struct buf *why)
+{
+	static const struct { const char *word; int value; } words[] = {
+		{ "true", 1 }, { "yes", 1 }, { "1", 1 },
+		{ "false", 0 }, { "no", 0 }, { "0", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!strcmp(value, words[i].word)) {
+			*field = words[i].value;
+			return 0;
+		}
+	}
+	buf_adds(why, "expected true or false");
+	return -1;
+}
+
+/* Plain decimal digits, a fraction for KEY_DOUBLE, a K or M suffix for
+ * KEY_SIZE: nothing strtod would also take (sign, exponent, hex, inf). */
+static int parse_number(const char *s, enum key_type type, double *out)
+{
+	size_t n = strlen(s), digits = strspn(s, "0123456789"), end = digits;
+	double scale = 1;
+
+	if (type == KEY_SIZE && n && strchr("KkMm", s[n - 1])) {
+		scale = strchr("Kk", s[n - 1]) ? KIB : MIB;
+		n--;
+	}
+	if (type == KEY_DOUBLE && s[end] == '.' && end + 1 < n)
+		end += 1 + strspn(s + end + 1, "0123456789");
+	if (!digits || digits > 15 || end != n)
+		return -1;
+	*out = strtod(s, NULL) * scale;
+	return 0;
+}
+
+static int set_number(void *field, const struct key *k, const char *value,
+		      struct buf *why)
+{
+	static const char *const what[] = {
+		[KEY_LONG] = "a whole number",
+		[KEY_DOUBLE] = "a number",
+		[KEY_SIZE] = "a size in bytes (K or M suffix allowed)",
+		[KEY_BOOL] = "0 or 1",
+	};
+	double v;
+
+	if (parse_number(value, k->type, &v) || v < k->min || v > k->max) {
+		buf_addf(why, "expected %s from %.0f to %.0f", what[k->type],
+			 k->min, k->max);
+		return -1;
+	}
+	if (k->type == KEY_LONG)
+		*(long *)field = (long)v;
+	else if (k->type == KEY_SIZE)
+		*(size_t *)field = (size_t)v;
+	else
+		*(double *)field = v;
+	return 0;
+}
+
+/* Stores value in the field k names; returns 0, or -1 with the reason
+ * in why. */
+static int set_key(struct config *c, const struct key *k, const char *value,
+		   struct buf *why)
+{
+	void *field = (char *)c + k->offset;
+	const char *bad = text_problem(value, strlen(value));
+
+	if (!bad && !*value && k->need == REQUIRED)
+		bad = "must not be empty";
+	if (bad) {
+		buf_adds(why, bad);
+		return -1;
+	}
+	switch (k->type) {
+	case KEY_TEXT:
+		return set_text(field, k, value, why);
+	case KEY_BOOL:
+		return set_bool(field, value, why);
+	default:
+		return set_number(field, k, value, why);
+	}
+}
+
+/* origin: "FILE:LINE" or "environment variable NAME", for the message. */
+static int set_or_report(struct config *c, const struct key *k,
+			 const char *value, const char *origin)
+{
+	struct buf why = BUF_INIT;
+	int ret = set_key(c, k, value, &why);
+
+	if (ret)
+		error("%s: bad value for '%s' in [%s]: %s", origin, k->name,
+		      k->section, why.data);
+	buf_release(&why);
+	return ret;
 }
 
 void config_defaults(struct config *c)
 {
+	struct buf why = BUF_INIT;
+
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].fallback)
-			set_key(c, &keys[i], keys[i].fallback);
+			set_key(c, &keys[i], keys[i].fallback, &why);
+	buf_release(&why);
 }
 
-struct parse_state {
+struct parser {
 	struct config *c;
-	FILE          *f;
-	int            line;	/* the line the reader returned last */
-	int            failed;
+	const char    *section;	/* the current [section], from keys[] */
+	int            line;
+	int            seen[NKEYS];	/* the line each key was set on, or 0 */
 };
 
-/* inih's handler does not know the line; counting in the reader does. */
-static char *read_line(char *str, int num, void *stream)
+/* Trims spaces and tabs at both ends, in place. */
+static char *trim(char *s)
 {
-	struct parse_state *ps = stream;
-	char *s = fgets(str, num, ps->f);
+	size_t n;
 
-	if (s && strchr(s, '\n'))
-		ps->line++;
-	else if (s && feof(ps->f))
-		ps->line++;
+	s += strspn(s, " \t");
+	n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
 	return s;
 }
 
-static int on_key(void *user, const char *section, const char *name,
-		  const char *value)
+static int parse_section(struct parser *p, char *s)
 {
-	struct parse_state *ps = user;
-	const struct key *k = find_key(section, name);
-	const char *why;
+	size_t n = strlen(s);
+	char *name;
 
-	if (!k) {
-		error("%s:%d: unknown key '%s' in section [%s]", ps->c->path,
-		      ps->line, name, section);
-		ps->failed = 1;
-		return 1;
-	}
-	why = set_key(ps->c, k, value);
-	if (why) {
-		error("%s:%d: bad value for '%s': %s", ps->c->path, ps->line,
-		      name, why);
-		ps->failed = 1;
-	}
-	return 1;
+	if (s[n - 1] != ']')
+		return error("%s:%d: expected [section] or key = value",
+			     p->c->path, p->line);
+	s[n - 1] = '\0';
+	name = trim(s + 1);
+	p->section = find_section(name);
+	if (!p->section)
+		return error("%s:%d: unknown section [%s]", p->c->path, p->line,
+			     name);
+	return 0;
 }
 
-static int apply_environment(struct config *c)
+static int parse_pair(struct parser *p, char *s)
 {
-	for (size_t i = 0; i < NKEYS; i++) {
-		struct buf var = BUF_INIT;
-		const char *value, *why;
+	char *eq = strchr(s, '='), *name;
+	struct buf origin = BUF_INIT;
+	const struct key *k;
+	int ret;
 
-		buf_addf(&var, "BULLETIN_%s_%s", keys[i].section, keys[i].name);
-		for (char *p = var.data; *p; p++)
-			*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
-		value = getenv(var.data);
-		why = value ? set_key(c, &keys[i], value) : NULL;
-		if (why)
-			error("environment variable %s: %s", var.data, why);
-		buf_release(&var);
-		if (why)
+	if (!eq)
+		return error("%s:%d: expected [section] or key = value",
+			     p->c->path, p->line);
+	*eq = '\0';
+	name = trim(s);
+	if (!p->section)
+		return error("%s:%d: key '%s' comes before any [section]",
+			     p->c->path, p->line, name);
+	k = find_key(p->section, name);
+	if (!k)
+		return error("%s:%d: unknown key '%s' in section [%s]",
+			     p->c->path, p->line, name, p->section);
+	if (p->seen[k - keys])
+		return error("%s:%d: duplicate key '%s' in section [%s] "
+			     "(first set on line %d)", p->c->path, p->line,
+			     name, p->section, p->seen[k - keys]);
+	p->seen[k - keys] = p->line;
+	buf_addf(&origin, "%s:%d", p->c->path, p->line);
+	ret = set_or_report(p->c, k, trim(eq + 1), origin.data);
+	buf_release(&origin);
+	return ret;
+}
+
+static int parse_line(struct parser *p, const char *s, size_t n)
+{
+	char line[LINE_MAX_BYTES + 1], *t;
+	const char *why;
+
+	if (n && s[n - 1] == '\r')
+		n--;
+	why = text_problem(s, n);
+	if (why)
+		return error("%s:%d: bad line: %s", p->c->path, p->line, why);
+	memcpy(line, s, n);
+	line[n] = '\0';
+	t = trim(line);
+	if (!*t || *t == ';' || *t == '#')
+		return 0;
+	return *t == '[' ? parse_section(p, t) : parse_pair(p, t);
+}
+
+static int parse_text(struct config *c, const char *data, size_t len)
+{
+	struct parser p = { c, NULL, 0, { 0 } };
+	const char *end;
+
+	if (!len)
+		return 0;	/* data may be NULL then */
+	end = data + len;
+	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
+		data += 3;	/* the BOM some editors write */
+	while (data < end) {
+		const char *nl = memchr(data, '\n', (size_t)(end - data));
+		const char *eol = nl ? nl : end;
+
+		p.line++;
+		if (parse_line(&p, data, (size_t)(eol - data)))
 			return -1;
+		data = nl ? nl + 1 : end;
 	}
 	return 0;
 }
 
-static int require(const struct config *c, const char *value,
-		   const char *section, const char *name)
+static int apply_environment(struct config *c)
 {
-	if (value)
-		return 0;
-	return error("%s: missing '%s' in section [%s]", c->path, name, section);
+	int ret = 0;
+
+	for (size_t i = 0; i < NKEYS && !ret; i++) {
+		struct buf var = BUF_INIT, origin = BUF_INIT;
+		const char *value;
+
+		buf_addf(&var, "BULLETIN_%s_%s", keys[i].section, keys[i].name);
+		for (char *p = var.data; *p; p++)
+			*p = (char)(*p == '-' ? '_' : *p >= 'a' && *p <= 'z' ?
+				    *p - 'a' + 'A' : *p);
+		value = getenv(var.data);
+		if (value) {
+			buf_addf(&origin, "environment variable %s", var.data);
+			ret = set_or_report(c, &keys[i], value, origin.data);
+		}
+		buf_release(&var);
+		buf_release(&origin);
+	}
+	return ret;
 }
 
-/* Checks the From mailbox and keeps its (normalised) domain. */
-static int set_from_domain(struct config *c)
+/* Every key without a default must have been set; from's domain kept. */
+static int finish(struct config *c)
 {
 	char *display = NULL, *addr = NULL;
 	const char *why;
+	int bad = 0;
 
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (k->type == KEY_TEXT && k->need == REQUIRED &&
+		    !*(char **)((char *)c + k->offset))
+			bad = error("%s: missing '%s' in section [%s]", c->path,
+				    k->name, k->section);
+	}
+	if (bad)
+		return -1;
 	if (address_parse_mailbox(c->from, &display, &addr, &why))
 		return error("%s: bad 'from' address '%s': %s", c->path, c->from,
 			     why);
@@ -193,55 +606,57 @@ static int set_from_domain(struct config *c)
 	return 0;
 }
 
-static int validate(struct config *c)
+/* Reads path whole, refusing more than FILE_MAX_BYTES (a device, a log
+ * file given by mistake) before it fills memory. */
+static int read_config_file(const char *path, struct buf *out)
 {
-	int bad = 0;
+	char chunk[8192];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int ret = 0;
 
-	bad |= require(c, c->name, "newsletter", "name");
-	bad |= require(c, c->from, "newsletter", "from");
-	bad |= require(c, c->list_id, "newsletter", "list-id");
-	bad |= require(c, c->base_url, "newsletter", "base-url");
-	bad |= require(c, c->postal_address, "newsletter", "postal-address");
-	if (bad)
-		return -1;
-	if (set_from_domain(c))
-		return -1;
-	if (strncmp(c->base_url, "https://", 8) &&
-	    strncmp(c->base_url, "http://", 7))
-		return error("%s: 'base-url' must start with https:// or http://",
-			     c->path);
-	if (strcmp(c->smtp_starttls, "require") &&
-	    strcmp(c->smtp_starttls, "try") && strcmp(c->smtp_starttls, "never"))
-		return error("%s: 'starttls' must be require, try or never",
-			     c->path);
-	return 0;
+	if (!f)
+		return error("cannot open '%s': %s", path, strerror(errno));
+	while (out->len <= FILE_MAX_BYTES &&
+	       (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(out, chunk, n);
+	if (ferror(f))
+		ret = error("cannot read '%s': %s", path, strerror(errno));
+	else if (out->len > FILE_MAX_BYTES)
+		ret = error("%s: larger than %d bytes: not a configuration file",
+			    path, FILE_MAX_BYTES);
+	fclose(f);
+	return ret;
 }
 
 int config_load(struct config *c, const char *path)
 {
-	struct parse_state ps = { c, NULL, 0, 0 };
-	int rc;
+	struct buf data = BUF_INIT;
+	int ret = -1;
 
+	free(c->path);
 	c->path = xstrdup(path);
-	ps.f = fopen(path, "r");
-	if (!ps.f)
-		return error("cannot open '%s': %s", path, strerror(errno));
-	rc = ini_parse_stream(read_line, &ps, on_key, &ps);
-	fclose(ps.f);
-	if (rc > 0 && !ps.failed)
-		return error("%s:%d: not a valid line (expected [section] or key = value)",
-			     path, rc);
-	if (rc || ps.failed)
+	if (!read_config_file(path, &data) &&
+	    !parse_text(c, data.data, data.len) && !apply_environment(c))
+		ret = finish(c);
+	buf_release(&data);
+	return ret;
+}
+
+int config_parse_buf(struct config *c, const char *name, const char *data,
+		     size_t len)
+{
+	free(c->path);
+	c->path = xstrdup(name);
+	if (parse_text(c, data, len))
 		return -1;
-	if (apply_environment(c))
-		return -1;
-	return validate(c);
+	return finish(c);
 }
 
 void config_release(struct config *c)
 {
 	for (size_t i = 0; i < NKEYS; i++)
-		if (keys[i].type == KEY_STRING)
+		if (keys[i].type == KEY_TEXT)
 			free(*(char **)((char *)c + keys[i].offset));
 	free(c->path);
 	free(c->from_domain);

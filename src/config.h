@@ -5,30 +5,61 @@
  * The configuration: config/bulletin.conf (INI), then environment
  * overrides, then validation.
  *
+ * The file: [section] lines, "key = value" lines, comment lines starting
+ * with ';' or '#', blank lines. Whitespace around names and values is
+ * trimmed; CRLF line ends and a leading UTF-8 BOM are accepted. A value
+ * runs to the end of its line (there are no inline comments, no quotes,
+ * no continuation lines). Refused, with FILE:LINE: a line longer than
+ * 4096 bytes (never split), invalid UTF-8, NUL or other control
+ * characters (tab excepted), an unknown section or key, a key set twice,
+ * a line that is neither a section nor key = value, a file over 1 MiB.
+ *
  * Every key can be overridden from the environment as
  * BULLETIN_<SECTION>_<KEY>, upper-cased, '-' as '_' (for instance
  * BULLETIN_STORE_PATH). Relative paths are relative to the folder
  * bulletin runs in. Secrets are never stored here: the SMTP password is
  * read when needed from the file or variable the config names.
+ *
+ * Empty values: for a required key (all but reply-to and the [smtp]
+ * username, password-file, password-env) an empty value, in the file or
+ * the environment, is an error; for an optional key it means "unset"
+ * (the field is NULL). After a successful config_load every field not
+ * marked "optional" below is non-NULL and valid.
+ *
+ * Syntax each key must have (checked when read, so errors name the line
+ * or variable): from and sample-to are mailboxes (address.h), reply-to a
+ * bare address; list-id an RFC 2919 dot-atom with at least one dot, at
+ * most 255 octets; base-url is https://HOST[:PORT][/PATH] with HOST a
+ * name of LDH labels (IDN in its xn-- form) or an [IP literal] and PATH
+ * made of RFC 3986 path characters except ',' (no query, fragment,
+ * spaces, quotes, < or >), trailing slashes dropped; http:// is accepted
+ * only for localhost, 127.0.0.1 and [::1] (tests), because subscribers'
+ * mail clients offer one-click unsubscribe (RFC 8058) only over https.
+ * Numbers are plain decimals within their range (no sign, exponent,
+ * hex or spaces).
  */
+
+#include <stddef.h>
 
 struct config {
 	/* [newsletter] */
 	char *name;		/* "Best of arXiv" */
 	char *from;		/* "Best of arXiv <digest@news.example.org>" */
-	char *reply_to;		/* optional */
+	char *reply_to;		/* optional: a bare address */
 	char *list_id;		/* "arxiv.news.example.org" (the label, no <>) */
-	char *base_url;		/* https://news.example.org, where `serve` is reached */
+	char *base_url;		/* https://news.example.org, no trailing '/' */
 	char *postal_address;	/* printed in the footer */
 	char *reason;		/* why the reader gets this mail, for the footer */
 	char *sample_to;	/* preview recipient: "Ada Lovelace <ada@example.org>" */
+	size_t max_message_size; /* bytes a whole message may have (10M):
+				  * preview and send refuse bigger ones */
 	/* [smtp] */
 	char *smtp_url;		/* smtp://, smtps:// or maildir:PATH */
-	char *smtp_username;
-	char *smtp_password_file;	/* readable by its owner alone */
-	char *smtp_password_env;	/* name of a variable holding it */
+	char *smtp_username;	/* optional */
+	char *smtp_password_file;	/* optional; readable by its owner alone */
+	char *smtp_password_env;	/* optional; name of a variable holding it */
 	char *smtp_starttls;	/* "require" (default), "try", "never" */
-	long  smtp_connections;
+	long  smtp_connections;	/* 1 to 100 */
 	double smtp_rate;	/* messages per second, 0 = unlimited */
 	/* [store] */
 	char *store_path;	/* subscribers/bulletin.db */
@@ -46,9 +77,20 @@ struct config {
 void config_defaults(struct config *c);
 /*
  * Reads path over the defaults, applies the environment, validates.
- * Returns 0, or error() -1 naming path:line or the missing key.
+ * Returns 0, or error() -1 naming path:line, the environment variable
+ * or the missing key. c must be released either way.
  */
 int config_load(struct config *c, const char *path);
+/*
+ * The same without a file and without the environment: parses len bytes
+ * of INI text (NUL bytes are refused, not terminators) over c, which
+ * config_defaults filled, and validates; name stands for the file in
+ * messages. Returns 0 or error() -1; c must be released either way.
+ * A fuzzing entry point as much as a test helper.
+ */
+int config_parse_buf(struct config *c, const char *name, const char *data,
+		     size_t len);
+/* Frees the contents; c can be filled again with config_defaults. */
 void config_release(struct config *c);
 
 #endif

@@ -146,5 +146,6 @@ def test_config_value_with_line_break_from_environment(project):
     proc = project.run("preview", digest, "-o", "out",
                        env={"BULLETIN_NEWSLETTER_NAME": "News\r\nBcc: x@example.org"})
     assert proc.returncode == EX_CONFIG
-    assert "BULLETIN_NEWSLETTER_NAME: line breaks are not allowed" in proc.stderr
+    assert ("environment variable BULLETIN_NEWSLETTER_NAME: bad value for 'name' "
+            "in [newsletter]: line breaks are not allowed") in proc.stderr
     assert not (project.path / "out").exists()
