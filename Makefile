@@ -13,7 +13,7 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 PYTHON  := /usr/bin/python3
-PKGS    := libcurl libcmark sqlite3 yaml-0.1 inih gnutls libidn2 libmicrohttpd
+PKGS    := libcurl libcmark sqlite3 yaml-0.1 gnutls libidn2 libmicrohttpd
 
 # libetpan's pkg-config adds a non-PIE specs file; plain -letpan links fine.
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -37,7 +37,7 @@ TEST_CFLAGS := $(filter-out -Wconversion -Wmissing-prototypes,$(CFLAGS)) -Isrc
 
 DEB_PACKAGES := build-essential pkg-config clang \
 	libcurl4-gnutls-dev libetpan-dev libcmark-dev libsqlite3-dev \
-	libyaml-dev libinih-dev libmicrohttpd-dev libgnutls28-dev libidn2-dev \
+	libyaml-dev libmicrohttpd-dev libgnutls28-dev libidn2-dev \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
 	chromium fonts-noto-cjk spamassassin time
 

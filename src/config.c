@@ -1,20 +1,13 @@
 #include "config.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
 #include "buf.h"
-#include "utf8.h"
+#include "inifile.h"
 #include "util.h"
 
-/* A longer line is refused, never split: a 1,000-byte footer sentence in
- * Chinese fits with room to spare. */
-#define LINE_MAX_BYTES 4096
-/* A configuration is a page of text; a bigger file is a wrong path. */
-#define FILE_MAX_BYTES (1024 * 1024)
 #define KIB 1024.0
 #define MIB (1024.0 * 1024.0)
 
@@ -303,27 +296,6 @@ static const char *find_section(const char *name)
 	return NULL;
 }
 
-/* Why n bytes at s cannot be a line or a value, or NULL. */
-static const char *text_problem(const char *s, size_t n)
-{
-	if (n > LINE_MAX_BYTES)
-		return "longer than 4096 bytes";
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!ch)
-			return "NUL bytes are not allowed";
-		if (ch == '\r' || ch == '\n')
-			return "line breaks are not allowed";
-		/* C0 but tab, DEL, and C1 (U+0080-U+009F, 0xc2 0x80-0x9f) */
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f ||
-		    (ch == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0 &&
-		     (unsigned char)s[i + 1] >= 0x80))
-			return "control characters are not allowed";
-	}
-	return utf8_valid(s, n) ? NULL : "not valid UTF-8";
-}
-
 static int set_text(char **field, const struct key *k, const char *value,
 		    struct buf *why)
 {
@@ -407,7 +379,7 @@ static int set_key(struct config *c, const struct key *k, const char *value,
 		   struct buf *why)
 {
 	void *field = (char *)c + k->offset;
-	const char *bad = text_problem(value, strlen(value));
+	const char *bad = inifile_text_problem(value, strlen(value));
 
 	if (!bad && !*value && k->need == REQUIRED)
 		bad = "must not be empty";
@@ -452,108 +424,41 @@ void config_defaults(struct config *c)
 
 struct parser {
 	struct config *c;
-	const char    *section;	/* the current [section], from keys[] */
-	int            line;
 	int            seen[NKEYS];	/* the line each key was set on, or 0 */
 };
 
-/* Trims spaces and tabs at both ends, in place. */
-static char *trim(char *s)
+static int on_line(void *user, int line, const char *section,
+		   const char *name, const char *value)
 {
-	size_t n;
-
-	s += strspn(s, " \t");
-	n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = '\0';
-	return s;
-}
-
-static int parse_section(struct parser *p, char *s)
-{
-	size_t n = strlen(s);
-	char *name;
-
-	if (s[n - 1] != ']')
-		return error("%s:%d: expected [section] or key = value",
-			     p->c->path, p->line);
-	s[n - 1] = '\0';
-	name = trim(s + 1);
-	p->section = find_section(name);
-	if (!p->section)
-		return error("%s:%d: unknown section [%s]", p->c->path, p->line,
-			     name);
-	return 0;
-}
-
-static int parse_pair(struct parser *p, char *s)
-{
-	char *eq = strchr(s, '='), *name;
+	struct parser *p = user;
 	struct buf origin = BUF_INIT;
 	const struct key *k;
 	int ret;
 
-	if (!eq)
-		return error("%s:%d: expected [section] or key = value",
-			     p->c->path, p->line);
-	*eq = '\0';
-	name = trim(s);
-	if (!p->section)
-		return error("%s:%d: key '%s' comes before any [section]",
-			     p->c->path, p->line, name);
-	k = find_key(p->section, name);
+	if (!name)
+		return find_section(section) ? 0 :
+		       error("%s:%d: unknown section [%s]", p->c->path, line,
+			     section);
+	k = find_key(section, name);
 	if (!k)
 		return error("%s:%d: unknown key '%s' in section [%s]",
-			     p->c->path, p->line, name, p->section);
+			     p->c->path, line, name, section);
 	if (p->seen[k - keys])
 		return error("%s:%d: duplicate key '%s' in section [%s] "
-			     "(first set on line %d)", p->c->path, p->line,
-			     name, p->section, p->seen[k - keys]);
-	p->seen[k - keys] = p->line;
-	buf_addf(&origin, "%s:%d", p->c->path, p->line);
-	ret = set_or_report(p->c, k, trim(eq + 1), origin.data);
+			     "(first set on line %d)", p->c->path, line, name,
+			     section, p->seen[k - keys]);
+	p->seen[k - keys] = line;
+	buf_addf(&origin, "%s:%d", p->c->path, line);
+	ret = set_or_report(p->c, k, value, origin.data);
 	buf_release(&origin);
 	return ret;
 }
 
-static int parse_line(struct parser *p, const char *s, size_t n)
-{
-	char line[LINE_MAX_BYTES + 1], *t;
-	const char *why;
-
-	if (n && s[n - 1] == '\r')
-		n--;
-	why = text_problem(s, n);
-	if (why)
-		return error("%s:%d: bad line: %s", p->c->path, p->line, why);
-	memcpy(line, s, n);
-	line[n] = '\0';
-	t = trim(line);
-	if (!*t || *t == ';' || *t == '#')
-		return 0;
-	return *t == '[' ? parse_section(p, t) : parse_pair(p, t);
-}
-
 static int parse_text(struct config *c, const char *data, size_t len)
 {
-	struct parser p = { c, NULL, 0, { 0 } };
-	const char *end;
+	struct parser p = { c, { 0 } };
 
-	if (!len)
-		return 0;	/* data may be NULL then */
-	end = data + len;
-	if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3))
-		data += 3;	/* the BOM some editors write */
-	while (data < end) {
-		const char *nl = memchr(data, '\n', (size_t)(end - data));
-		const char *eol = nl ? nl : end;
-
-		p.line++;
-		if (parse_line(&p, data, (size_t)(eol - data)))
-			return -1;
-		data = nl ? nl + 1 : end;
-	}
-	return 0;
+	return inifile_parse(c->path, data, len, on_line, &p);
 }
 
 static int apply_environment(struct config *c)
@@ -606,29 +511,6 @@ static int finish(struct config *c)
 	return 0;
 }
 
-/* Reads path whole, refusing more than FILE_MAX_BYTES (a device, a log
- * file given by mistake) before it fills memory. */
-static int read_config_file(const char *path, struct buf *out)
-{
-	char chunk[8192];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	int ret = 0;
-
-	if (!f)
-		return error("cannot open '%s': %s", path, strerror(errno));
-	while (out->len <= FILE_MAX_BYTES &&
-	       (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(out, chunk, n);
-	if (ferror(f))
-		ret = error("cannot read '%s': %s", path, strerror(errno));
-	else if (out->len > FILE_MAX_BYTES)
-		ret = error("%s: larger than %d bytes: not a configuration file",
-			    path, FILE_MAX_BYTES);
-	fclose(f);
-	return ret;
-}
-
 int config_load(struct config *c, const char *path)
 {
 	struct buf data = BUF_INIT;
@@ -636,7 +518,7 @@ int config_load(struct config *c, const char *path)
 
 	free(c->path);
 	c->path = xstrdup(path);
-	if (!read_config_file(path, &data) &&
+	if (!inifile_read(path, &data) &&
 	    !parse_text(c, data.data, data.len) && !apply_environment(c))
 		ret = finish(c);
 	buf_release(&data);

@@ -5,14 +5,10 @@
  * The configuration: config/bulletin.conf (INI), then environment
  * overrides, then validation.
  *
- * The file: [section] lines, "key = value" lines, comment lines starting
- * with ';' or '#', blank lines. Whitespace around names and values is
- * trimmed; CRLF line ends and a leading UTF-8 BOM are accepted. A value
- * runs to the end of its line (there are no inline comments, no quotes,
- * no continuation lines). Refused, with FILE:LINE: a line longer than
- * 4096 bytes (never split), invalid UTF-8, NUL or other control
- * characters (tab excepted), an unknown section or key, a key set twice,
- * a line that is neither a section nor key = value, a file over 1 MiB.
+ * The file's syntax is inifile.h's (4096-byte lines, refused rather than
+ * split; UTF-8 without control characters; values to the end of the
+ * line). On top of it, refused with FILE:LINE: an unknown section or
+ * key, a key set twice, a value of the wrong syntax.
  *
  * Every key can be overridden from the environment as
  * BULLETIN_<SECTION>_<KEY>, upper-cased, '-' as '_' (for instance

@@ -1,8 +1,8 @@
 #include "theme.h"
 
-#include <ini.h>
 #include <string.h>
 
+#include "inifile.h"
 #include "template.h"
 #include "util.h"
 
@@ -56,39 +56,44 @@ static void pairs_release(struct pairs *p)
 	free(p->items);
 }
 
-/* Returning 0 makes inih report this line as the first error. */
-static int on_key(void *user, const char *section, const char *key,
-		  const char *value)
-{
-	struct theme *t = user;
+struct theme_file {
+	struct theme *t;
+	const char   *path;
+};
 
-	if (!strcmp(section, "style")) {
-		/* a quote would end the style attribute early */
-		if (strchr(value, '"'))
-			return 0;
-		pairs_set(&t->style, key, value);
-	} else if (!strcmp(section, "labels")) {
-		pairs_set(&t->labels, key, value);
-	} else {
+static int on_line(void *user, int line, const char *section,
+		   const char *key, const char *value)
+{
+	struct theme_file *f = user;
+
+	if (strcmp(section, "style") && strcmp(section, "labels"))
+		return error("%s:%d: unknown section [%s] (expected [style] or "
+			     "[labels])", f->path, line, section);
+	if (!key)
+		return 0;
+	if (!strcmp(section, "labels")) {
+		pairs_set(&f->t->labels, key, value);
 		return 0;
 	}
-	return 1;
+	/* a quote would end the style attribute early */
+	if (strchr(value, '"'))
+		return error("%s:%d: no double quotes in styles", f->path, line);
+	pairs_set(&f->t->style, key, value);
+	return 0;
 }
 
 struct theme *theme_load(const char *path)
 {
-	struct theme *t = xcalloc(1, sizeof(*t));
-	int rc = ini_parse(path, on_key, t);
+	struct theme_file f = { xcalloc(1, sizeof(*f.t)), path };
+	struct buf text = BUF_INIT;
+	int ret = inifile_read(path, &text);
 
-	if (rc < 0) {
-		error("cannot open theme '%s'", path);
-	} else if (rc > 0) {
-		error("%s:%d: expected a [style] or [labels] key = value "
-		      "(no double quotes in styles)", path, rc);
-	} else {
-		return t;
-	}
-	theme_free(t);
+	if (!ret)
+		ret = inifile_parse(path, text.data, text.len, on_line, &f);
+	buf_release(&text);
+	if (!ret)
+		return f.t;
+	theme_free(f.t);
 	return NULL;
 }
 

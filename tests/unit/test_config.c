@@ -468,7 +468,7 @@ static void test_file_too_big(void **state)
 	(void)state;
 	assert_int_equal(load(&c, "/dev/zero", &msg), -1);
 	assert_string_equal(msg, "bulletin: error: /dev/zero: larger than 1048576 "
-			    "bytes: not a configuration file\n");
+			    "bytes: not an INI file\n");
 	free(msg);
 	config_release(&c);
 }
