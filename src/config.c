@@ -287,13 +287,12 @@ static const struct key *find_key(const char *section, const char *name)
 	return NULL;
 }
 
-/* The table's own copy of the section name, or NULL if none has it. */
-static const char *find_section(const char *name)
+static int is_section(const char *name)
 {
 	for (size_t i = 0; i < NKEYS; i++)
 		if (!strcmp(keys[i].section, name))
-			return keys[i].section;
-	return NULL;
+			return 1;
+	return 0;
 }
 
 static int set_text(char **field, const struct key *k, const char *value,
@@ -355,7 +354,6 @@ static int set_number(void *field, const struct key *k, const char *value,
 		[KEY_LONG] = "a whole number",
 		[KEY_DOUBLE] = "a number",
 		[KEY_SIZE] = "a size in bytes (K or M suffix allowed)",
-		[KEY_BOOL] = "0 or 1",
 	};
 	double v;
 
@@ -436,7 +434,7 @@ static int on_line(void *user, int line, const char *section,
 	int ret;
 
 	if (!name)
-		return find_section(section) ? 0 :
+		return is_section(section) ? 0 :
 		       error("%s:%d: unknown section [%s]", p->c->path, line,
 			     section);
 	k = find_key(section, name);
