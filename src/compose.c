@@ -268,11 +268,15 @@ static struct tv *links_data(const struct md_links *links)
 
 	for (size_t i = 0; i < links->n; i++) {
 		struct tv *l = tv_push(list, tv_map());
+		struct buf ref = BUF_INIT;
 		char n[24];
 
 		snprintf(n, sizeof(n), "%zu", i + 1);
+		md_link_ref(&ref, i + 1);
 		tv_set_str(l, "n", n);
+		tv_set_str(l, "ref", ref.data);
 		tv_set_str(l, "url", links->urls[i]);
+		buf_release(&ref);
 	}
 	return list;
 }

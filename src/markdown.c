@@ -26,6 +26,11 @@ void md_links_release(struct md_links *links)
 	links->n = 0;
 }
 
+void md_link_ref(struct buf *out, size_t n)
+{
+	buf_addf(out, "[L%zu]", n);
+}
+
 static const char *literal(cmark_node *node)
 {
 	const char *s = cmark_node_get_literal(node);
@@ -292,7 +297,8 @@ static void text_link(struct text *t, struct buf *line, cmark_node *node)
 	    (!strncmp(url, "mailto:", 7) && !strcmp(line->data + start, url + 7)))
 		return;
 	/* a no-break space keeps the number on the line of its link */
-	buf_addf(line, "\xc2\xa0[%zu]", md_links_add(t->links, url));
+	buf_adds(line, "\xc2\xa0");
+	md_link_ref(line, md_links_add(t->links, url));
 }
 
 static void text_inline(struct text *t, struct buf *line, cmark_node *node)

@@ -143,7 +143,15 @@ def test_text_wrapped_at_72_columns(preview):
             assert " " not in line.strip() or re.search(r"https?://\S{40,}", line), line
     assert "[image: " not in text  # the theme's label is used
     assert re.search(r"\[图: [^\]]+\]", text)
-    assert re.search(r"^\[1\] https://", text, re.M)
+    # link references stay apart from the issue's own numbered list
+    assert re.search(r"^\[L1\] https://", text, re.M)
+    assert re.search(r"^1\. Bootstrap Your Own Latent", text, re.M)
+    body = text.split("\n链接\n")[0]
+    refs = re.findall(r"\[L(\d+)\]", body)
+    listed = re.findall(r"^\[L(\d+)\] https://", text, re.M)
+    assert listed == [str(n) for n in range(1, len(listed) + 1)]
+    assert set(refs) == set(listed)
+    assert not re.search(r"(?<!L)\[\d+\]", text), "a bare [n] is ambiguous"
 
 
 def test_preview_html_shows_images_inline(preview):

@@ -110,8 +110,8 @@ static void test_text_links_numbered_and_shared(void **state)
 	char *b = render("again [code](https://c.org), <https://auto.org>\n", 0, 0, &links);
 
 	(void)state;
-	assert_string_equal(a, "see code\xc2\xa0[1] and paper\xc2\xa0[2]\n");
-	assert_string_equal(b, "again code\xc2\xa0[1], https://auto.org\n");
+	assert_string_equal(a, "see code\xc2\xa0[L1] and paper\xc2\xa0[L2]\n");
+	assert_string_equal(b, "again code\xc2\xa0[L1], https://auto.org\n");
 	assert_int_equal(links.n, 2);
 	assert_string_equal(links.urls[1], "https://p.org");
 	md_links_release(&links);
