@@ -297,6 +297,30 @@ static void test_headers_present(void **state)
 	buf_release(&msg);
 }
 
+/* The first word of a long value stays on the header's line: a fold
+ * straight after "Subject:" decodes with a leading space. */
+static void test_long_headers_fold_after_first_word(void **state)
+{
+	struct mime_headers h = headers();
+	struct mime_body body = { "x\r\n", 3, "<p>x</p>\r\n", 10, NULL, 0 };
+	struct buf msg = BUF_INIT, subject = BUF_INIT;
+	const char *p;
+
+	(void)state;
+	for (int i = 0; i < 40; i++)
+		buf_adds(&subject, "中文");
+	h.subject = subject.data;
+	h.to_name = subject.data;
+	assert_int_equal(mime_message(&msg, &h, &body), 0);
+	assert_non_null(strstr(msg.data, "\r\nSubject: =?utf-8?B?"));
+	assert_non_null(strstr(msg.data, "\r\nTo: =?utf-8?B?"));
+	p = strstr(msg.data, "\r\nSubject: ") + 2;
+	assert_true(strcspn(p, "\r") <= 78);
+	assert_non_null(strstr(p, "?=\r\n =?utf-8?B?"));
+	buf_release(&subject);
+	buf_release(&msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_message_is_7bit_crlf),
 		cmocka_unit_test(test_header_injection_refused),
 		cmocka_unit_test(test_headers_present),
+		cmocka_unit_test(test_long_headers_fold_after_first_word),
 	};
 
 	return cmocka_run_group_tests_name("mime", tests, NULL, NULL);
