@@ -332,6 +332,7 @@ static int load_images(struct issue *is, const struct digest *d,
 	for (size_t i = 0; i < d->nimages; i++) {
 		struct buf path = BUF_INIT;
 		struct image *img = &is->images[i];
+		unsigned fitted_height;	/* the HTML lets it follow the width */
 		int bad;
 
 		buf_addf(&path, "%s/%s", d->dir, d->images[i]);
@@ -350,7 +351,7 @@ static int load_images(struct issue *is, const struct digest *d,
 		md[i].path = d->images[i];
 		md[i].src = is->cids[i];
 		image_fit(img->width, img->height, IMAGE_MAX_WIDTH,
-			  &md[i].width, &md[i].height);
+			  &md[i].width, &fitted_height);
 	}
 	return 0;
 }

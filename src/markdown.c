@@ -146,9 +146,12 @@ static void html_image(struct html *h, cmark_node *node)
 	html_escape(h->out, img->src, strlen(img->src));
 	buf_adds(h->out, "\" alt=\"");
 	html_escape(h->out, alt.data, alt.len);
-	buf_addf(h->out, "\" width=\"%u\" height=\"%u\"", img->width, img->height);
-	buf_addf(h->out, " style=\"%s%smax-width:100%%;height:auto\">", css,
-		 *css ? ";" : "");
+	/* the width twice: Outlook reads the attribute, Apple Mail ignores it
+	 * on cid: images; no height attribute, which Yahoo turns into a
+	 * min-height that stretches a figure scaled down to a phone */
+	buf_addf(h->out, "\" width=\"%u\"", img->width);
+	buf_addf(h->out, " style=\"%s%swidth:%upx;max-width:100%%;height:auto\">",
+		 css, *css && css[strlen(css) - 1] != ';' ? ";" : "", img->width);
 	buf_release(&alt);
 }
 

@@ -18,8 +18,8 @@ struct theme;
 struct md_image {
 	const char *path;	/* as written in the Markdown: "fig.png" */
 	const char *src;	/* "cid:fig.2021-03@news.example.org" */
-	unsigned    width;	/* already fitted to the column */
-	unsigned    height;
+	unsigned    width;	/* already fitted to the column; the height
+				   follows it (height:auto) */
 };
 
 struct md_opts {

@@ -125,7 +125,8 @@ def test_html_is_email_safe(preview):
         assert tag not in html.lower()
     assert 'name="color-scheme" content="light dark"' in html
     for img in html_images(html):
-        assert img.get("alt") and img.get("width") and img.get("height")
+        # no height attribute: Yahoo reads it as min-height (test_html_clients)
+        assert img.get("alt") and img.get("width")
         assert int(img["width"]) <= 536
     assert html.count("<html") == html.count("</html>") == 1
     assert html.count("<body") == html.count("</body>") == 1
