@@ -332,8 +332,8 @@ static struct mailimf_date_time *date_time(time_t t)
  * already encoded, are spliced in afterwards: libetpan's writer looks at
  * every byte it writes, which for 150 KB of body was most of the time a
  * message took. The header values with words in them are spliced in
- * too, folded here (see folded_headers). A mark is \x01 N \x01, which no header can hold
- * (check_headers refuses control characters).
+ * too, folded here (see folded_headers). A mark is \x01 N \x01, which no
+ * header can hold (check_headers refuses control characters).
  */
 struct hole {
 	char        mark[24];
@@ -358,16 +358,6 @@ static const char *add_hole(struct holes *holes, const char *data, size_t len)
 	h->len = len;
 	holes->n++;
 	return h->mark;
-}
-
-/* Gives part a mark for data; libetpan keeps the mark's pointer. */
-static void set_encoded_body(struct mailmime *part, int mechanism,
-			     struct holes *holes, const char *data, size_t len)
-{
-	const char *mark = add_hole(holes, data, len);
-
-	part->mm_data.mm_single = mailmime_data_new_data(mechanism, 1, mark,
-							 strlen(mark));
 }
 
 static void add_custom(struct mailimf_fields *f, const char *name, char *value)
@@ -402,7 +392,7 @@ static void fold_mailbox(struct buf *out, const char *field, const char *name,
 
 	if (name && *name)
 		fold_phrase(&f, name);
-	buf_addf(&a, name && *name ? "<%s>" : angle ? "<%s>" : "%s", addr);
+	buf_addf(&a, (name && *name) || angle ? "<%s>" : "%s", addr);
 	fold_word(&f, a.data, a.len);
 	buf_release(&a);
 }
@@ -437,6 +427,16 @@ static struct mailimf_fields *header_fields(const struct mime_headers *h,
 			   xstrdup("List-Unsubscribe=One-Click"));
 	add_custom(f, "Auto-Submitted", xstrdup("auto-generated"));
 	return f;
+}
+
+/* Gives part a mark for data; libetpan keeps the mark's pointer. */
+static void set_encoded_body(struct mailmime *part, int mechanism,
+			     struct holes *holes, const char *data, size_t len)
+{
+	const char *mark = add_hole(holes, data, len);
+
+	part->mm_data.mm_single = mailmime_data_new_data(mechanism, 1, mark,
+							 strlen(mark));
 }
 
 static void splice_bodies(struct buf *out, const char *s, size_t len,
