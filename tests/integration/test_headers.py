@@ -136,3 +136,26 @@ def test_from_display_name_long_cjk(project):
     phrase, addr = value.rsplit(" ", 1)
     assert addr == "<digest@news.example.org>"
     assert str(make_header(decode_header(phrase))) == name
+
+
+def test_address_longer_than_a_line_gets_its_own(project):
+    """An address cannot fold: it goes on a line of its own, which may
+    pass 78 octets but never 998."""
+    local = "l" * 64
+    domain = ".".join(["d" * 60] * 3) + ".example.org"
+    digest = project.copy_digest()
+    project.run("preview", digest, "-o", "out", "--to",
+                f"林晓 <{local}@{domain}>", check=True)
+    eml = project.path / "out" / "2021-03.eml"
+    raw = eml.read_bytes()
+    to = re.search(rb"^To: .*?\r\n(?! )", raw, re.M | re.S).group(0)
+    lines = to.split(b"\r\n")[:-1]
+    assert lines[0].startswith(b"To: =?utf-8?B?")
+    assert lines[-1] == b" <" + f"{local}@{domain}".encode() + b">"
+    for line in header_lines(raw):
+        assert len(line) <= 998
+        if local.encode() not in line:
+            assert len(line) <= 78, line
+    addr = parse_eml(eml)["To"].addresses[0]
+    assert addr.display_name == "林晓"
+    assert addr.addr_spec == f"{local}@{domain}"
