@@ -268,11 +268,15 @@ static struct tv *links_data(const struct md_links *links)
 
 	for (size_t i = 0; i < links->n; i++) {
 		struct tv *l = tv_push(list, tv_map());
+		struct buf ref = BUF_INIT;
 		char n[24];
 
 		snprintf(n, sizeof(n), "%zu", i + 1);
+		md_link_ref(&ref, i + 1);
 		tv_set_str(l, "n", n);
+		tv_set_str(l, "ref", ref.data);
 		tv_set_str(l, "url", links->urls[i]);
+		buf_release(&ref);
 	}
 	return list;
 }
@@ -328,6 +332,7 @@ static int load_images(struct issue *is, const struct digest *d,
 	for (size_t i = 0; i < d->nimages; i++) {
 		struct buf path = BUF_INIT;
 		struct image *img = &is->images[i];
+		unsigned fitted_height;	/* the HTML lets it follow the width */
 		int bad;
 
 		buf_addf(&path, "%s/%s", d->dir, d->images[i]);
@@ -346,7 +351,7 @@ static int load_images(struct issue *is, const struct digest *d,
 		md[i].path = d->images[i];
 		md[i].src = is->cids[i];
 		image_fit(img->width, img->height, IMAGE_MAX_WIDTH,
-			  &md[i].width, &md[i].height);
+			  &md[i].width, &fitted_height);
 	}
 	return 0;
 }

@@ -26,6 +26,11 @@ void md_links_release(struct md_links *links)
 	links->n = 0;
 }
 
+void md_link_ref(struct buf *out, size_t n)
+{
+	buf_addf(out, "[L%zu]", n);
+}
+
 static const char *literal(cmark_node *node)
 {
 	const char *s = cmark_node_get_literal(node);
@@ -141,9 +146,12 @@ static void html_image(struct html *h, cmark_node *node)
 	html_escape(h->out, img->src, strlen(img->src));
 	buf_adds(h->out, "\" alt=\"");
 	html_escape(h->out, alt.data, alt.len);
-	buf_addf(h->out, "\" width=\"%u\" height=\"%u\"", img->width, img->height);
-	buf_addf(h->out, " style=\"%s%smax-width:100%%;height:auto\">", css,
-		 *css ? ";" : "");
+	/* the width twice: Outlook reads the attribute, Apple Mail ignores it
+	 * on cid: images; no height attribute, which Yahoo turns into a
+	 * min-height that stretches a figure scaled down to a phone */
+	buf_addf(h->out, "\" width=\"%u\"", img->width);
+	buf_addf(h->out, " style=\"%s%swidth:%upx;max-width:100%%;height:auto\">",
+		 css, *css && css[strlen(css) - 1] != ';' ? ";" : "", img->width);
 	buf_release(&alt);
 }
 
@@ -292,7 +300,8 @@ static void text_link(struct text *t, struct buf *line, cmark_node *node)
 	    (!strncmp(url, "mailto:", 7) && !strcmp(line->data + start, url + 7)))
 		return;
 	/* a no-break space keeps the number on the line of its link */
-	buf_addf(line, "\xc2\xa0[%zu]", md_links_add(t->links, url));
+	buf_adds(line, "\xc2\xa0");
+	md_link_ref(line, md_links_add(t->links, url));
 }
 
 static void text_inline(struct text *t, struct buf *line, cmark_node *node)

@@ -1,6 +1,7 @@
 #include "mime.h"
 
 #include <gnutls/crypto.h>
+#include <ctype.h>
 #include <libetpan/libetpan.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,8 +113,38 @@ static int needs_encoding(const char *s)
 	return 0;
 }
 
-/* 45 octets make 60 base64 characters: with "=?utf-8?B?" and "?=", 72. */
-#define WORD_OCTETS 45
+#define WORD_MAX 75	/* RFC 2047 §2: characters in an encoded word */
+#define LINE_MAX_FOLDED 78	/* RFC 5322 §2.1.1: where header lines fold */
+/* "=?utf-8?B?" and "?=" around the base64 text */
+#define WORD_FRAME 12
+/* the smallest word: one 4-octet character, 8 base64 characters */
+#define WORD_MIN (WORD_FRAME + 8)
+
+/* How many octets of s, whole UTF-8 characters and at least one, make
+ * an encoded word of at most max characters (max >= WORD_MIN). */
+static size_t word_octets(const char *s, size_t len, size_t max)
+{
+	size_t budget = (max - WORD_FRAME) / 4 * 3, end = 0;
+
+	while (end < len) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + end, len - end, &cp);
+
+		if (!n)
+			n = 1;
+		if (end + n > budget && end)
+			break;
+		end += n;
+	}
+	return end;
+}
+
+static void encoded_word(struct buf *out, const char *s, size_t len)
+{
+	buf_adds(out, "=?utf-8?B?");
+	base64_encode(out, (const unsigned char *)s, len);
+	buf_adds(out, "?=");
+}
 
 void mime_header_text(struct buf *out, const char *s)
 {
@@ -124,26 +155,137 @@ void mime_header_text(struct buf *out, const char *s)
 		return;
 	}
 	while (start < len) {
-		size_t end = start;
+		size_t n = word_octets(s + start, len - start, WORD_MAX);
 
-		/* take whole characters while they fit in one word */
-		while (end < len) {
-			uint32_t cp;
-			size_t n = utf8_decode(s + end, len - end, &cp);
-
-			if (!n)
-				n = 1;
-			if (end + n - start > WORD_OCTETS)
-				break;
-			end += n;
-		}
 		if (start)
 			buf_addch(out, ' ');
-		buf_adds(out, "=?utf-8?B?");
-		base64_encode(out, (const unsigned char *)s + start, end - start);
-		buf_adds(out, "?=");
-		start = end;
+		encoded_word(out, s + start, n);
+		start += n;
 	}
+}
+
+/* ---- folded header values ------------------------------------------------ */
+
+/* A header value being written, folded at the spaces between its words. */
+struct fold {
+	struct buf *out;
+	size_t      col;	/* on the current line */
+	int         started;	/* a word was written: the next one may fold */
+};
+
+/* Appends a word of n octets. The first word stays on the header's own
+ * line: a fold straight after "Name:" puts a space before the value. */
+static void fold_word(struct fold *f, const char *w, size_t n)
+{
+	if (f->started) {
+		if (f->col + 1 + n > LINE_MAX_FOLDED) {
+			buf_add(f->out, "\r\n", 2);
+			f->col = 0;
+		}
+		buf_addch(f->out, ' ');
+		f->col++;
+	}
+	buf_add(f->out, w, n);
+	f->col += n;
+	f->started = 1;
+}
+
+/* Appends s as encoded words, each filling what is left of its line. */
+static void fold_encoded(struct fold *f, const char *s, size_t len)
+{
+	struct buf word = BUF_INIT;
+
+	while (len) {
+		size_t used = f->col + (f->started ? 1 : 0);
+		size_t room = used < LINE_MAX_FOLDED ? LINE_MAX_FOLDED - used : 0;
+		size_t n;
+
+		if (room < WORD_MIN)	/* the word goes on a new line */
+			room = f->started ? LINE_MAX_FOLDED - 1 : WORD_MIN;
+		n = word_octets(s, len, room < WORD_MAX ? room : WORD_MAX);
+		buf_reset(&word);
+		encoded_word(&word, s, n);
+		fold_word(f, word.data, word.len);
+		s += n;
+		len -= n;
+	}
+	buf_release(&word);
+}
+
+/*
+ * Can s be written as it is, folded at its spaces? Only printable ASCII
+ * words separated by single spaces, none too long for a line (the first
+ * shares its line with the header's name): unfolding must give s back.
+ */
+static int fits_plain(const struct fold *f, const char *s)
+{
+	size_t first = 1;
+
+	if (needs_encoding(s) || *s == ' ' || strstr(s, "  "))
+		return 0;
+	while (*s) {
+		size_t n = strcspn(s, " ");
+
+		if (n > LINE_MAX_FOLDED - (first ? f->col : 1))
+			return 0;
+		if (s[n] == ' ' && !s[n + 1])
+			return 0;	/* a trailing space */
+		s += n + (s[n] == ' ');
+		first = 0;
+	}
+	return 1;
+}
+
+static void fold_plain(struct fold *f, const char *s)
+{
+	while (*s) {
+		size_t n = strcspn(s, " ");
+
+		fold_word(f, s, n);
+		s += n + (s[n] == ' ');
+	}
+}
+
+static void fold_text(struct fold *f, const char *s)
+{
+	if (fits_plain(f, s))
+		fold_plain(f, s);
+	else
+		fold_encoded(f, s, strlen(s));
+}
+
+/* RFC 5322 §3.2.3: characters an atom may hold. */
+static int is_atom(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && !isalnum((unsigned char)*s) &&
+		    !strchr("!#$%&'*+-/=?^_`{|}~", *s))
+			return 0;
+	return 1;
+}
+
+/* A display name: atoms as they are, other ASCII as a quoted string
+ * (which may fold at its spaces), the rest as encoded words. */
+static void fold_phrase(struct fold *f, const char *s)
+{
+	struct buf q = BUF_INIT;
+
+	if (is_atom(s) || !fits_plain(f, s)) {
+		fold_text(f, s);
+		return;
+	}
+	buf_addch(&q, '"');
+	for (const char *p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_addch(&q, '\\');
+		buf_addch(&q, *p);
+	}
+	buf_addch(&q, '"');
+	if (fits_plain(f, q.data))
+		fold_plain(f, q.data);
+	else
+		fold_encoded(f, s, strlen(s));
+	buf_release(&q);
 }
 
 void mime_new_message_id(struct buf *out, const char *domain)
@@ -162,27 +304,12 @@ void mime_new_message_id(struct buf *out, const char *domain)
 
 /* ---- libetpan ----------------------------------------------------------------- */
 
-static char *encoded(const char *s)
-{
-	struct buf b = BUF_INIT;
-
-	mime_header_text(&b, s);
-	return buf_detach(&b, NULL);
-}
-
-static struct mailimf_mailbox *mailbox(const char *name, const char *addr)
-{
-	return mailimf_mailbox_new(name && *name ? encoded(name) : NULL,
-				   xstrdup(addr));
-}
-
-static struct mailimf_address_list *address_list(const char *name,
-						 const char *addr)
+static struct mailimf_address_list *address_list(const char *addr)
 {
 	struct mailimf_address_list *list = mailimf_address_list_new_empty();
 
 	mailimf_address_list_add(list, mailimf_address_new(MAILIMF_ADDRESS_MAILBOX,
-							   mailbox(name, addr), NULL));
+		mailimf_mailbox_new(NULL, xstrdup(addr)), NULL));
 	return list;
 }
 
@@ -197,6 +324,40 @@ static struct mailimf_date_time *date_time(time_t t)
 	zone = (int)((off < 0 ? -1 : 1) * (labs(off) / 60 * 100 + labs(off) % 60));
 	return mailimf_date_time_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900,
 				     tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
+}
+
+/*
+ * libetpan writes the message's skeleton (headers, part headers,
+ * boundaries) with a short mark where each body goes, and the bodies,
+ * already encoded, are spliced in afterwards: libetpan's writer looks at
+ * every byte it writes, which for 150 KB of body was most of the time a
+ * message took. The header values with words in them are spliced in
+ * too, folded here (see folded_headers). A mark is \x01 N \x01, which no
+ * header can hold (check_headers refuses control characters).
+ */
+struct hole {
+	char        mark[24];
+	const char *data;
+	size_t      len;
+};
+
+#define MAX_HOLES 64
+
+struct holes {
+	struct hole h[MAX_HOLES];
+	size_t      n;
+};
+
+/* Returns a new mark for data, which lives as long as holes. */
+static const char *add_hole(struct holes *holes, const char *data, size_t len)
+{
+	struct hole *h = &holes->h[holes->n];
+
+	snprintf(h->mark, sizeof(h->mark), "\x01%zu\x01", holes->n);
+	h->data = data;
+	h->len = len;
+	holes->n++;
+	return h->mark;
 }
 
 static void add_custom(struct mailimf_fields *f, const char *name, char *value)
@@ -215,20 +376,49 @@ static char *list_unsubscribe(const struct mime_headers *h)
 	return buf_detach(&b, NULL);
 }
 
-static struct mailimf_fields *header_fields(const struct mime_headers *h)
-{
-	struct mailimf_mailbox_list *from = mailimf_mailbox_list_new_empty();
-	struct mailimf_fields *f;
-	struct buf list_id = BUF_INIT;
+/*
+ * The headers whose values hold words, folded here rather than by
+ * libetpan, which folds straight after "Subject:" when the first word is
+ * long (a decoder then reads a leading space) and does no RFC 2047.
+ */
+enum { HDR_FROM, HDR_TO, HDR_SUBJECT, HDR_LIST_ID, NHDRS };
+static const char *const folded_names[NHDRS] = { "From", "To", "Subject", "List-Id" };
 
-	mailimf_mailbox_list_add(from, mailbox(h->from_name, h->from_addr));
-	f = mailimf_fields_new_with_data_all(date_time(h->date), from, NULL,
-		h->reply_to ? address_list(NULL, h->reply_to) : NULL,
-		address_list(h->to_name, h->to_addr), NULL, NULL,
-		xstrdup(h->message_id), NULL, NULL, encoded(h->subject));
-	mime_header_text(&list_id, h->list_name);
-	buf_addf(&list_id, " <%s>", h->list_id);
-	add_custom(f, "List-Id", buf_detach(&list_id, NULL));
+static void fold_mailbox(struct buf *out, const char *field, const char *name,
+			 const char *addr, int angle)
+{
+	struct fold f = { out, strlen(field) + 2, 0 };
+	struct buf a = BUF_INIT;
+
+	if (name && *name)
+		fold_phrase(&f, name);
+	buf_addf(&a, (name && *name) || angle ? "<%s>" : "%s", addr);
+	fold_word(&f, a.data, a.len);
+	buf_release(&a);
+}
+
+static void folded_headers(const struct mime_headers *h, struct buf v[NHDRS])
+{
+	struct fold subject = { &v[HDR_SUBJECT], strlen("Subject") + 2, 0 };
+
+	fold_mailbox(&v[HDR_FROM], "From", h->from_name, h->from_addr, 0);
+	fold_mailbox(&v[HDR_TO], "To", h->to_name, h->to_addr, 0);
+	fold_text(&subject, h->subject);
+	fold_mailbox(&v[HDR_LIST_ID], "List-Id", h->list_name, h->list_id, 1);
+}
+
+static struct mailimf_fields *header_fields(const struct mime_headers *h,
+					    const struct buf v[NHDRS],
+					    struct holes *holes)
+{
+	struct mailimf_fields *f;
+
+	f = mailimf_fields_new_with_data_all(date_time(h->date), NULL, NULL,
+		h->reply_to ? address_list(h->reply_to) : NULL, NULL, NULL, NULL,
+		xstrdup(h->message_id), NULL, NULL, NULL);
+	for (int i = 0; i < NHDRS; i++)
+		add_custom(f, folded_names[i],
+			   xstrdup(add_hole(holes, v[i].data, v[i].len)));
 	if (h->unsubscribe_url || h->unsubscribe_mailto)
 		add_custom(f, "List-Unsubscribe", list_unsubscribe(h));
 	/* RFC 8058: one-click needs an HTTPS URI to POST to */
@@ -239,39 +429,14 @@ static struct mailimf_fields *header_fields(const struct mime_headers *h)
 	return f;
 }
 
-/*
- * libetpan writes the message's skeleton (headers, part headers,
- * boundaries) with a short mark where each body goes, and the bodies,
- * already encoded, are spliced in afterwards: libetpan's writer looks at
- * every byte it writes, which for 150 KB of body was most of the time a
- * message took. A mark is \x01 N \x01, which no header can hold
- * (check_headers refuses control characters).
- */
-struct hole {
-	char        mark[24];
-	const char *data;
-	size_t      len;
-};
-
-#define MAX_HOLES 64
-
-struct holes {
-	struct hole h[MAX_HOLES];
-	size_t      n;
-};
-
 /* Gives part a mark for data; libetpan keeps the mark's pointer. */
 static void set_encoded_body(struct mailmime *part, int mechanism,
 			     struct holes *holes, const char *data, size_t len)
 {
-	struct hole *h = &holes->h[holes->n];
-	int n = snprintf(h->mark, sizeof(h->mark), "\x01%zu\x01", holes->n);
+	const char *mark = add_hole(holes, data, len);
 
-	h->data = data;
-	h->len = len;
-	holes->n++;
-	part->mm_data.mm_single = mailmime_data_new_data(mechanism, 1, h->mark,
-							 (size_t)n);
+	part->mm_data.mm_single = mailmime_data_new_data(mechanism, 1, mark,
+							 strlen(mark));
 }
 
 static void splice_bodies(struct buf *out, const char *s, size_t len,
@@ -407,17 +572,21 @@ int mime_message(struct buf *out, const struct mime_headers *h,
 {
 	struct mailmime *msg, *alt;
 	struct holes holes;
+	struct buf values[NHDRS];
 	MMAPString *s;
 	int col = 0, ret = 0;
 
 	if (check_headers(h))
 		return -1;
-	if (body->nimages + 2 > MAX_HOLES)
+	if (body->nimages + 2 + NHDRS > MAX_HOLES)
 		return error("too many images in one message (at most %d)",
-			     MAX_HOLES - 2);
+			     MAX_HOLES - 2 - NHDRS);
 	holes.n = 0;
+	for (int i = 0; i < NHDRS; i++)
+		buf_init(&values[i], 128);
+	folded_headers(h, values);
 	msg = mailmime_new_message_data(NULL);
-	mailmime_set_imf_fields(msg, header_fields(h));
+	mailmime_set_imf_fields(msg, header_fields(h, values, &holes));
 	alt = multipart("multipart/alternative");
 	mailmime_smart_add_part(alt, text_part("text/plain", &holes, body->text,
 					       body->text_len));
@@ -433,5 +602,7 @@ int mime_message(struct buf *out, const struct mime_headers *h,
 	if (s)
 		mmap_string_free(s);
 	mailmime_free(msg);
+	for (int i = 0; i < NHDRS; i++)
+		buf_release(&values[i]);
 	return ret;
 }

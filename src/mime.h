@@ -12,7 +12,12 @@
  *
  * The whole message is 7-bit, with CRLF line ends and no line over 76
  * octets in the bodies. Non-ASCII header text is written as RFC 2047
- * encoded words. Only this file (and inbox.c) speak libetpan.
+ * encoded words. From, To, Subject and List-Id are folded here, not by
+ * libetpan: the first word stays on the header's line (a fold straight
+ * after "Subject:" decodes with a leading space), lines stay within 78
+ * octets (only an address longer than a line may pass it), and a value
+ * that could not fold there (an ASCII word longer than a line) is
+ * encoded, so that it can. Only this file (and inbox.c) speak libetpan.
  */
 
 #include <stddef.h>
@@ -64,9 +69,10 @@ int mime_message(struct buf *out, const struct mime_headers *h,
 		 const struct mime_body *body);
 
 /*
- * Appends s as header text: unchanged when it is printable ASCII (and
- * holds no "=?"), else as RFC 2047 "=?utf-8?B?...?=" words of at most
- * 75 characters, separated by spaces, never splitting a UTF-8 character.
+ * Appends s as header text, not folded: unchanged when it is printable
+ * ASCII (and holds no "=?"), else as RFC 2047 "=?utf-8?B?...?=" words of
+ * at most 75 characters, separated by spaces, never splitting a UTF-8
+ * character. (mime_message folds its own header values.)
  */
 void mime_header_text(struct buf *out, const char *s);
 

@@ -125,7 +125,8 @@ def test_html_is_email_safe(preview):
         assert tag not in html.lower()
     assert 'name="color-scheme" content="light dark"' in html
     for img in html_images(html):
-        assert img.get("alt") and img.get("width") and img.get("height")
+        # no height attribute: Yahoo reads it as min-height (test_html_clients)
+        assert img.get("alt") and img.get("width")
         assert int(img["width"]) <= 536
     assert html.count("<html") == html.count("</html>") == 1
     assert html.count("<body") == html.count("</body>") == 1
@@ -143,7 +144,15 @@ def test_text_wrapped_at_72_columns(preview):
             assert " " not in line.strip() or re.search(r"https?://\S{40,}", line), line
     assert "[image: " not in text  # the theme's label is used
     assert re.search(r"\[图: [^\]]+\]", text)
-    assert re.search(r"^\[1\] https://", text, re.M)
+    # link references stay apart from the issue's own numbered list
+    assert re.search(r"^\[L1\] https://", text, re.M)
+    assert re.search(r"^1\. Bootstrap Your Own Latent", text, re.M)
+    body = text.split("\n链接\n")[0]
+    refs = re.findall(r"\[L(\d+)\]", body)
+    listed = re.findall(r"^\[L(\d+)\] https://", text, re.M)
+    assert listed == [str(n) for n in range(1, len(listed) + 1)]
+    assert set(refs) == set(listed)
+    assert not re.search(r"(?<!L)\[\d+\]", text), "a bare [n] is ambiguous"
 
 
 def test_preview_html_shows_images_inline(preview):

@@ -297,6 +297,92 @@ static void test_headers_present(void **state)
 	buf_release(&msg);
 }
 
+/* The first word of a long value stays on the header's line: a fold
+ * straight after "Subject:" decodes with a leading space. */
+static void test_long_headers_fold_after_first_word(void **state)
+{
+	struct mime_headers h = headers();
+	struct mime_body body = { "x\r\n", 3, "<p>x</p>\r\n", 10, NULL, 0 };
+	struct buf msg = BUF_INIT, subject = BUF_INIT;
+	const char *p;
+
+	(void)state;
+	for (int i = 0; i < 40; i++)
+		buf_adds(&subject, "中文");
+	h.subject = subject.data;
+	h.to_name = subject.data;
+	assert_int_equal(mime_message(&msg, &h, &body), 0);
+	assert_non_null(strstr(msg.data, "\r\nSubject: =?utf-8?B?"));
+	assert_non_null(strstr(msg.data, "\r\nTo: =?utf-8?B?"));
+	p = strstr(msg.data, "\r\nSubject: ") + 2;
+	assert_true(strcspn(p, "\r") <= 78);
+	assert_non_null(strstr(p, "?=\r\n =?utf-8?B?"));
+	buf_release(&subject);
+	buf_release(&msg);
+}
+
+/* The value of header name in msg, unfolded (CRLF taken out). */
+static char *header_value(const char *msg, const char *name)
+{
+	struct buf want = BUF_INIT, v = BUF_INIT;
+	const char *p;
+
+	buf_addf(&want, "\r\n%s: ", name);
+	p = strstr(msg, want.data);
+	assert_non_null(p);
+	for (p += want.len; !(p[0] == '\r' && p[1] == '\n' && p[2] != ' '); p++)
+		if (*p != '\r' && *p != '\n')
+			buf_addch(&v, *p);
+	buf_release(&want);
+	return buf_detach(&v, NULL);
+}
+
+/* Random subjects and names of every shape: lines within 78, the first
+ * word on the header's line, and the Subject decodes back exactly. */
+static void test_random_headers_fold_and_decode(void **state)
+{
+	static const char *pieces[] = { "a", "word", " ", "é", "中", "😀", "\"",
+		",", "=?", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" };
+	struct mime_body body = { "x\r\n", 3, "<p>x</p>\r\n", 10, NULL, 0 };
+
+	(void)state;
+	srand(2047);
+	for (int round = 0; round < 1500; round++) {
+		struct mime_headers h = headers();
+		struct buf subject = BUF_INIT, name = BUF_INIT, msg = BUF_INIT;
+		int n = 1 + rand() % 60;
+		char *value, *decoded;
+
+		for (int i = 0; i < n; i++) {
+			buf_adds(&subject, pieces[rand() % 10]);
+			if (name.len < 200)
+				buf_adds(&name, pieces[rand() % 10]);
+		}
+		h.subject = subject.data;
+		h.to_name = name.data;
+		h.from_name = name.data;
+		assert_int_equal(mime_message(&msg, &h, &body), 0);
+		for (const char *p = msg.data; p < strstr(msg.data, "\r\n\r\n");) {
+			size_t len = strcspn(p, "\r");
+
+			assert_true(len <= 78);
+			assert_true(len > strlen("Subject: ") || strncmp(p, "Subject:", 8));
+			p += len + 2;
+		}
+		value = header_value(msg.data, "Subject");
+		if (!strncmp(value, "=?utf-8?B?", 10))	/* encoded, all of it */
+			decoded = decode_words(value);
+		else
+			decoded = strdup(value);
+		assert_string_equal(decoded, subject.data);
+		free(value);
+		free(decoded);
+		buf_release(&subject);
+		buf_release(&name);
+		buf_release(&msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +397,8 @@ int main(void)
 		cmocka_unit_test(test_message_is_7bit_crlf),
 		cmocka_unit_test(test_header_injection_refused),
 		cmocka_unit_test(test_headers_present),
+		cmocka_unit_test(test_long_headers_fold_after_first_word),
+		cmocka_unit_test(test_random_headers_fold_and_decode),
 	};
 
 	return cmocka_run_group_tests_name("mime", tests, NULL, NULL);
