@@ -38,7 +38,7 @@ CASES = [
     ("01-transgan.md", 'title: "TransGAN: Two',
      'title: "Injected\\r\\nBcc: victim@example.org\\r\\nX: TransGAN: Two',
      "'title' must be one line"),
-    ("issue.md", "每个月", "每个\x07月", "issue.md:8: control character 0x07"),
+    ("issue.md", "每个月", "每个\x07月", "issue.md:8: control character U+0007"),
 ]
 
 
