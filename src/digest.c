@@ -508,6 +508,11 @@ static void add_raw_html(struct digest *d, const struct source *src, int line)
 	struct buf at = BUF_INIT;
 
 	buf_addf(&at, "%s:%d", src->path, line);
+	/* "<b>x</b>" is two inlines: one line, one warning */
+	if (d->nraw_html && !strcmp(d->raw_html[d->nraw_html - 1], at.data)) {
+		buf_release(&at);
+		return;
+	}
 	d->raw_html = xrealloc(d->raw_html, (d->nraw_html + 1) * sizeof(char *));
 	d->raw_html[d->nraw_html++] = buf_detach(&at, NULL);
 }

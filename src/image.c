@@ -90,7 +90,8 @@ static int probe_jpeg(struct image *img, const unsigned char *p, size_t n)
 		}
 		i += 2 + len;
 	}
-	return error("'%s' is not a valid JPEG image: no frame header", img->path);
+	return error("'%s' is a truncated or broken JPEG image: no frame "
+		     "header", img->path);
 }
 
 int image_load(struct image *img, const char *dir, const char *name)
