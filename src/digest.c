@@ -244,10 +244,11 @@ static int link_map(const struct yaml_ctx *y, yaml_node_t *n,
 		yaml_node_t *v = yaml_document_get_node(doc, pair->value);
 		struct link *l = &e->links[e->nlinks];
 
-		if (!(l->kind = scalar(y, k, "links")) ||
-		    repeated_key(y, n->data.mapping.pairs.start, pair, k))
+		if (!(l->kind = scalar(y, k, "links")))
 			return -1;
 		e->nlinks++;
+		if (repeated_key(y, n->data.mapping.pairs.start, pair, k))
+			return -1;
 		if (!(l->url = scalar(y, v, l->kind)))
 			return -1;
 		if (!url_is_web(l->url))
