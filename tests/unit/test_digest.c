@@ -217,9 +217,9 @@ static void test_repeated_keys(void **state)
 
 	(void)state;
 	assert_entry_refused("---\ntitle: x\nurl: https://a.org/\n"
-			     "links:\n  code: https://a.org/c\n"
-			     "links:\n  code: https://a.org/c\n  demo: https://a.org/d\n---\n",
-			     "01-a.md:6: repeated key 'links' (first on line 4)");
+			     "links:\n  code: https://a.org/c\n  demo: https://a.org/d\n"
+			     "links:\n  code: https://a.org/c\n---\n",
+			     "01-a.md:7: repeated key 'links' (first on line 4)");
 	assert_entry_refused("---\ntitle: x\nurl: https://a.org/\n"
 			     "authors: [a, b]\nauthors: [c]\n---\n",
 			     "01-a.md:5: repeated key 'authors' (first on line 4)");
