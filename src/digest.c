@@ -42,8 +42,12 @@ struct source {
 static int find_control(const char *s, size_t n, const char *allowed,
 			uint32_t *cp)
 {
-	for (size_t i = 0, len; i < n; i += len ? len : 1) {
+	for (size_t i = 0, len; i < n; i += len) {
 		len = utf8_decode(s + i, n - i, cp);
+		if (!len) {	/* not UTF-8: check_text() says so */
+			len = 1;
+			continue;
+		}
 		if ((*cp < 0x20 || (*cp >= 0x7f && *cp <= 0x9f)) &&
 		    !(*cp && strchr(allowed, (int)*cp)))
 			return 1;
@@ -350,16 +354,16 @@ static int walk_mapping(struct yaml_ctx *y, const struct field *fields,
 }
 
 /*
- * Refuses front matter nested deeper than YAML_MAX_DEPTH, reading events
- * and stopping at the first one too deep: libyaml's loader would build
- * (slowly) whatever depth it is given. Syntax errors are left to the
- * loader, which reports them better.
+ * Refuses front matter nested deeper than YAML_MAX_DEPTH or using
+ * aliases, reading events and stopping at the first refused: libyaml's
+ * loader would build (slowly) whatever depth it is given. Syntax errors
+ * are left to the loader, which reports them better.
  */
-static int check_yaml_depth(const struct source *src, int line0)
+static int check_yaml_shape(const struct source *src, int line0)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
-	int depth = 0, ret = 0, done = 0;
+	int depth = 0, ret = 0, done = 0, line;
 
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)src->yaml,
@@ -371,14 +375,16 @@ static int check_yaml_depth(const struct source *src, int line0)
 		else if (ev.type == YAML_SEQUENCE_END_EVENT ||
 			 ev.type == YAML_MAPPING_END_EVENT)
 			depth--;
-		if (depth > YAML_MAX_DEPTH) {
+		line = line0 + (int)ev.start_mark.line + 1;
+		if (depth > YAML_MAX_DEPTH)
 			ret = error("%s:%d: front matter nested deeper than %d "
-				    "levels", src->path,
-				    line0 + (int)ev.start_mark.line + 1,
-				    YAML_MAX_DEPTH);
-			done = 1;
-		}
-		done |= ev.type == YAML_STREAM_END_EVENT;
+				    "levels", src->path, line, YAML_MAX_DEPTH);
+		/* each use of an alias copies its value: a few bytes of
+		 * "*a, *a, ..." would take gigabytes */
+		else if (ev.type == YAML_ALIAS_EVENT)
+			ret = error("%s:%d: front matter may not use aliases "
+				    "('*name')", src->path, line);
+		done = ret || ev.type == YAML_STREAM_END_EVENT;
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
@@ -397,7 +403,7 @@ static int parse_front_matter(const struct source *src,
 	memset(&y, 0, sizeof(y));
 	y.path = src->path;
 	y.line0 = 1;	/* the "---" line */
-	if (check_yaml_depth(src, y.line0))
+	if (check_yaml_shape(src, y.line0))
 		return -1;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)src->yaml,
@@ -543,7 +549,9 @@ static int check_node(struct digest *d, const struct source *src,
 
 	if (check_literal(src, "the text", cmark_node_get_literal(node), line) ||
 	    check_literal(src, "a URL", url, line) ||
-	    check_literal(src, "a title", cmark_node_get_title(node), line))
+	    check_literal(src, "a title", cmark_node_get_title(node), line) ||
+	    check_literal(src, "a code block's info",
+			  cmark_node_get_fence_info(node), line))
 		return -1;
 	if (type == CMARK_NODE_HTML_BLOCK || type == CMARK_NODE_HTML_INLINE)
 		add_raw_html(d, src, line);

@@ -108,6 +108,15 @@ def test_deep_yaml_is_refused_quickly(project):
     assert "01-transgan.md:7: front matter nested deeper than 8 levels" in proc.stderr
 
 
+def test_yaml_alias_amplification_is_refused_quickly(project):
+    digest = project.copy_digest()
+    replace(digest / "01-transgan.md", "tags: [",
+            'tags: [&a "' + "x" * 200000 + '", ' + "*a, " * 150000)
+    proc = run_bounded(project, digest)
+    assert proc.returncode == EX_DATAERR, proc.stderr
+    assert "01-transgan.md:7: front matter may not use aliases ('*name')" in proc.stderr
+
+
 def test_huge_file_is_refused(project):
     digest = project.copy_digest()
     append(digest / "02-scaling-laws-transfer.md", "word " * 220000 + "\n")

@@ -267,6 +267,24 @@ static void test_nesting_is_bounded(void **state)
 	free(yaml);
 }
 
+/* An alias copies its value each time it is used: refused outright, as
+ * are more links than an entry can show. */
+static void test_yaml_amplification_refused(void **state)
+{
+	char *aliases = repeat("---\ntitle: x\nurl: https://a.org/\ntags: [&a big, ",
+			       "*a, ", 1000, "x]\n---\n");
+	char links[4096];
+	int n = sprintf(links, "---\ntitle: x\nurl: https://a.org/\nlinks:\n");
+
+	(void)state;
+	assert_entry_refused(aliases, "01-a.md:4: front matter may not use aliases ('*name')");
+	for (int i = 0; i < 65; i++)
+		n += sprintf(links + n, "  k%d: https://a.org/%d\n", i, i);
+	strcpy(links + n, "---\n");
+	assert_entry_refused(links, "01-a.md:5: more than 64 links");
+	free(aliases);
+}
+
 static void test_file_size_is_bounded(void **state)
 {
 	char *big = repeat("---\ntitle: x\nurl: https://a.org/\n---\n", "word ",
@@ -435,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_issue_errors),
 		cmocka_unit_test(test_repeated_keys),
 		cmocka_unit_test(test_nesting_is_bounded),
+		cmocka_unit_test(test_yaml_amplification_refused),
 		cmocka_unit_test(test_file_size_is_bounded),
 		cmocka_unit_test(test_control_characters_refused),
 		cmocka_unit_test(test_nul_byte_refused),
