@@ -18,7 +18,8 @@
  * Loading checks everything an editor can get wrong and reports each
  * problem as FILE:LINE: what; nothing is half-loaded. Hostile input
  * included: each file is at most 1 MiB, front matter nests at most 8
- * levels and Markdown 32, keys are never repeated, no file (through a
+ * levels and has no aliases, Markdown nests at most 32, an entry has at
+ * most 64 links, keys are never repeated, no file (through a
  * symlink) lies outside the folder, and no text holds a control
  * character but tabs and (in bodies) line breaks, after YAML escapes and
  * HTML entities are decoded.
