@@ -161,8 +161,9 @@ int read_file_inside(const char *root, const char *rel, size_t max,
 			error("cannot open '%s': %s", name.data, strerror(errno));
 		goto out;
 	}
-	/* real has no symlink left: one swapped in since is refused */
-	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* real has no symlink left: one swapped in since is refused; a FIFO
+	 * must not block the open before fstat() refuses it */
+	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st)) {
 		error("cannot open '%s': %s", name.data, strerror(errno));
 		goto out;

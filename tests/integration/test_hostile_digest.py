@@ -225,6 +225,12 @@ def test_entry_symlink_out_of_the_folder_is_refused(project, tmp_path):
     refused(project, digest, "09-paq.md' leads outside", "09-paq.md")
 
 
+def test_fifo_entry_is_refused_without_hanging(project):
+    digest = project.copy_digest()
+    os.mkfifo(digest / "10-fifo.md")
+    refused(project, digest, "10-fifo.md' is not a regular file", "10-fifo.md")
+
+
 def test_symlink_inside_the_folder_is_fine(project):
     digest = project.copy_digest()
     (digest / "fig-transgan-attention.png").unlink()
