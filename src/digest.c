@@ -12,12 +12,13 @@
 
 /*
  * Bounds that keep hostile input cheap: a digest file is prose of a few
- * kilobytes; front matter needs two levels (a map of lists or of links);
+ * kilobytes (cmark may take 160 bytes of tree per byte of a hostile
+ * file, so 256 KiB stays near 40 MB); front matter needs two levels (a map of lists or of links);
  * Markdown rarely nests beyond a quote in a list in a list. Renderers
  * recurse per level and the text one builds a prefix per level, so depth
  * must be bounded before rendering.
  */
-#define DIGEST_MAX_FILE  (1024 * 1024)
+#define DIGEST_MAX_FILE  (256 * 1024)
 #define YAML_MAX_DEPTH   8
 #define MD_MAX_DEPTH     32
 #define MAX_LINKS        64

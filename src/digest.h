@@ -17,7 +17,7 @@
  * Front matter is YAML between a first line "---" and a line "---".
  * Loading checks everything an editor can get wrong and reports each
  * problem as FILE:LINE: what; nothing is half-loaded. Hostile input
- * included: each file is at most 1 MiB, front matter nests at most 8
+ * included: each file is at most 256 KiB, front matter nests at most 8
  * levels and has no aliases, Markdown nests at most 32, an entry has at
  * most 64 links, keys are never repeated, no file (through a
  * symlink) lies outside the folder, and no text holds a control

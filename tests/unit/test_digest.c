@@ -291,7 +291,7 @@ static void test_file_size_is_bounded(void **state)
 			   220000, "\n");
 
 	(void)state;
-	assert_entry_refused(big, "01-a.md' is larger than 1048576 bytes");
+	assert_entry_refused(big, "01-a.md' is larger than 262144 bytes");
 	free(big);
 }
 
