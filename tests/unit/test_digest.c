@@ -254,7 +254,6 @@ static void test_nesting_is_bounded(void **state)
 	const char *head = "---\ntitle: x\nurl: https://a.org/\n---\n";
 	char *quotes = repeat(head, "> ", 100000, "x\n");
 	char *lists = repeat(head, "- ", 20000, "x\n");
-	char *emph = repeat(head, "*a ", 40, "x\n");
 	char *yaml = repeat("---\ntitle: x\nurl: https://a.org/\ntags: ", "[", 100000, "\n---\n");
 
 	(void)state;
@@ -263,7 +262,6 @@ static void test_nesting_is_bounded(void **state)
 	assert_entry_refused(yaml, "01-a.md:4: front matter nested deeper than 8 levels");
 	free(quotes);
 	free(lists);
-	free(emph);
 	free(yaml);
 }
 
