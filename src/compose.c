@@ -17,7 +17,12 @@
 /* the content column of templates/digest.html.mustache */
 #define IMAGE_MAX_WIDTH 536
 
-/* What differs per recipient, marked in rendered bodies as \x1e X \x1e. */
+/*
+ * What differs per recipient, marked in rendered bodies as \x1e X \x1e.
+ * A marker must come from the slot values alone, never from content: the
+ * templates are rendered once with harmless stand-ins first, and a body
+ * that then holds the marker byte is refused (see render()).
+ */
 enum slot { SLOT_EMAIL, SLOT_NAME, SLOT_UNSUBSCRIBE, NSLOTS };
 #define SLOT_MARK '\x1e'
 
@@ -152,11 +157,22 @@ static void slotted_encode(const struct slotted *raw, struct slotted *qp)
 
 /* ---- template data ------------------------------------------------------------ */
 
-static struct tv *slot_value(enum slot which)
+static struct tv *slot_value(enum slot which, int marked)
 {
 	char mark[3] = { SLOT_MARK, (char)('A' + (int)which), SLOT_MARK };
 
-	return tv_strn(mark, sizeof(mark));
+	/* the stand-in is as truthy as the marker: same sections render */
+	return marked ? tv_strn(mark, sizeof(mark)) : tv_str("x");
+}
+
+/* Sets the per-recipient values of data to markers or to stand-ins. */
+static void set_slots(struct tv *data, int marked)
+{
+	struct tv *recipient = tv_set(data, "recipient", tv_map());
+
+	tv_set(recipient, "email", slot_value(SLOT_EMAIL, marked));
+	tv_set(recipient, "name", slot_value(SLOT_NAME, marked));
+	tv_set(data, "unsubscribe_url", slot_value(SLOT_UNSUBSCRIBE, marked));
 }
 
 /* Builds the data of one template: the HTML or the text flavour. */
@@ -286,7 +302,7 @@ static struct tv *template_data(const struct digest *d, const struct config *c,
 				const struct md_opts *o, int text)
 {
 	struct builder b = { o, text, { NULL, 0 } };
-	struct tv *data = tv_map(), *entries = tv_list(), *recipient;
+	struct tv *data = tv_map(), *entries = tv_list();
 
 	tv_set(data, "newsletter", newsletter_data(&b, c));
 	tv_set(data, "issue", issue_data(&b, d));
@@ -298,10 +314,6 @@ static struct tv *template_data(const struct digest *d, const struct config *c,
 	set_markdown(&b, data, "outro", d->outro);
 	tv_set(data, "links", links_data(&b.links));
 	tv_set(data, "has_links", tv_bool(b.links.n > 0));
-	recipient = tv_set(data, "recipient", tv_map());
-	tv_set(recipient, "email", slot_value(SLOT_EMAIL));
-	tv_set(recipient, "name", slot_value(SLOT_NAME));
-	tv_set(data, "unsubscribe_url", slot_value(SLOT_UNSUBSCRIBE));
 	md_links_release(&b.links);
 	return data;
 }
@@ -330,23 +342,19 @@ static int load_images(struct issue *is, const struct digest *d,
 	is->base64 = xcalloc(d->nimages + 1, sizeof(*is->base64));
 	is->cids = xcalloc(d->nimages + 1, sizeof(*is->cids));
 	for (size_t i = 0; i < d->nimages; i++) {
-		struct buf path = BUF_INIT;
 		struct image *img = &is->images[i];
 		unsigned fitted_height;	/* the HTML lets it follow the width */
-		int bad;
 
-		buf_addf(&path, "%s/%s", d->dir, d->images[i]);
-		bad = image_load(img, path.data);
-		buf_release(&path);
 		is->nimages++;
-		if (bad)
+		if (image_load(img, d->dir, d->images[i]))
 			return -1;
 		is->cids[i] = content_id(i, d->id, c->from_domain);
 		buf_init(&is->base64[i], 0);
 		mime_base64_lines(&is->base64[i], (const unsigned char *)img->data.data,
 				  img->data.len);
+		/* the issue outlives the digest: point into its own copies */
 		is->parts[i] = (struct mime_image){ is->cids[i] + 4, img->mime_type,
-			path_basename(d->images[i]), is->base64[i].data,
+			path_basename(img->path), is->base64[i].data,
 			is->base64[i].len };
 		md[i].path = d->images[i];
 		md[i].src = is->cids[i];
@@ -358,18 +366,47 @@ static int load_images(struct issue *is, const struct digest *d,
 
 /* ---- the issue ------------------------------------------------------------------ */
 
-static int render(struct tmpl_dir *dir, const char *name, const struct tv *data,
+/*
+ * Renders the template name into out, slots taken out. Rendered first
+ * with stand-ins for the slots: if that holds the marker byte, content
+ * (a template, the config, the digest) could forge a slot and fill in
+ * one recipient's address where it wants, so it is refused.
+ */
+static int render(struct tmpl_dir *dir, const char *name, struct tv *data,
 		  struct slotted *out)
 {
 	const struct tmpl *t = tmpl_dir_load(dir, name);
 	struct buf b = BUF_INIT;
+	int ret = -1;
 
 	if (!t)
 		return -1;
+	set_slots(data, 0);
+	tmpl_render(t, data, &b);
+	if (memchr(b.data, SLOT_MARK, b.len)) {
+		error("%s: the rendered body holds byte 0x%02x, which marks "
+		      "per-recipient values", name, SLOT_MARK);
+		goto out;
+	}
+	buf_reset(&b);
+	set_slots(data, 1);
 	tmpl_render(t, data, &b);
 	slotted_init(out, &b);
+	ret = 0;
+out:
 	buf_release(&b);
-	return 0;
+	return ret;
+}
+
+/* Raw HTML is dropped unless allowed: say where, so nothing vanishes
+ * without the editor knowing. */
+static void warn_raw_html(const struct digest *d, const struct config *c)
+{
+	if (c->allow_raw_html)
+		return;
+	for (size_t i = 0; i < d->nraw_html; i++)
+		warning("%s: raw HTML dropped (set allow-raw-html in [templates] "
+			"to send it)", d->raw_html[i]);
 }
 
 static int set_from(struct issue *is, const struct config *c)
@@ -395,6 +432,7 @@ static int compose(struct issue *is, const struct digest *d,
 
 	if (set_from(is, c) || load_images(is, d, c, md))
 		goto out;
+	warn_raw_html(d, c);
 	html = template_data(d, c, &o, 0);
 	text = template_data(d, c, &o, 1);
 	if (render(dir, "digest.html.mustache", html, &is->html) ||

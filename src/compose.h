@@ -25,7 +25,10 @@ struct recipient {
 /*
  * Renders digest d with the templates and theme of config c.
  * Returns an issue the caller frees with issue_free(), or NULL after
- * error() (a template that does not compile, an image that cannot be read).
+ * error() (a template that does not compile, an image that cannot be read,
+ * a rendered body that holds the slot marker byte 0x1e). The issue owns
+ * copies of all it uses: d and c may be released right after. Raw HTML
+ * that c does not allow is dropped with a warning naming FILE:LINE.
  */
 struct issue *issue_compose(const struct digest *d, const struct config *c);
 void issue_free(struct issue *is);

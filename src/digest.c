@@ -1,6 +1,7 @@
 #include "digest.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <yaml.h>
@@ -8,6 +9,19 @@
 #include "buf.h"
 #include "utf8.h"
 #include "util.h"
+
+/*
+ * Bounds that keep hostile input cheap: a digest file is prose of a few
+ * kilobytes (cmark may take 160 bytes of tree per byte of a hostile
+ * file, so 256 KiB stays near 40 MB); front matter needs two levels (a map of lists or of links);
+ * Markdown rarely nests beyond a quote in a list in a list. Renderers
+ * recurse per level and the text one builds a prefix per level, so depth
+ * must be bounded before rendering.
+ */
+#define DIGEST_MAX_FILE  (256 * 1024)
+#define YAML_MAX_DEPTH   8
+#define MD_MAX_DEPTH     32
+#define MAX_LINKS        64
 
 /* One Markdown file split into its parts. */
 struct source {
@@ -20,10 +34,33 @@ struct source {
 	int         body_line;	/* the file line the body starts on */
 };
 
+/*
+ * The first C0 or C1 control character (or DEL) in n bytes of valid
+ * UTF-8 at s, but those in allowed; *cp gets it. Returns 0 when none.
+ * Control characters would drive the reader's terminal, and NUL would
+ * cut a C string short.
+ */
+static int find_control(const char *s, size_t n, const char *allowed,
+			uint32_t *cp)
+{
+	for (size_t i = 0, len; i < n; i += len) {
+		len = utf8_decode(s + i, n - i, cp);
+		if (!len) {	/* not UTF-8: check_text() says so */
+			len = 1;
+			continue;
+		}
+		if ((*cp < 0x20 || (*cp >= 0x7f && *cp <= 0x9f)) &&
+		    !(*cp && strchr(allowed, (int)*cp)))
+			return 1;
+	}
+	return 0;
+}
+
 /* Line by line: valid UTF-8, and no control characters but tab and CR. */
 static int check_text(const char *path, const struct buf *text)
 {
 	const char *p = text->data, *end = text->data + text->len;
+	uint32_t cp;
 
 	for (int line = 1; p < end; line++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -31,13 +68,9 @@ static int check_text(const char *path, const struct buf *text)
 
 		if (!utf8_valid(p, n))
 			return error("%s:%d: not valid UTF-8", path, line);
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)p[i];
-
-			if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
-				return error("%s:%d: control character 0x%02x",
-					     path, line, c);
-		}
+		if (find_control(p, n, "\t\r", &cp))
+			return error("%s:%d: control character U+%04X", path,
+				     line, (unsigned)cp);
 		p += n + 1;
 	}
 	return 0;
@@ -80,12 +113,16 @@ static int split_source(struct source *src)
 		     src->path);
 }
 
-static int read_source(struct source *src, const char *path)
+/* Reads path, the file name inside the folder dir, bounded in size and
+ * refused when a symlink leads it outside the folder. */
+static int read_source(struct source *src, const char *dir, const char *path)
 {
 	memset(src, 0, sizeof(*src));
 	src->path = path;
 	buf_init(&src->text, 0);
-	if (read_file(path, &src->text) || check_text(path, &src->text))
+	if (read_file_inside(dir, path_basename(path), DIGEST_MAX_FILE,
+			     &src->text) ||
+	    check_text(path, &src->text))
 		return -1;
 	return split_source(src);
 }
@@ -103,16 +140,34 @@ static int node_line(const struct yaml_ctx *y, const yaml_node_t *n)
 	return y->line0 + (int)n->start_mark.line + 1;
 }
 
+/* A value as YAML unescaped it ("\e", "\0", "\x9b" ...): one line of
+ * text, no control character. */
 static char *scalar(const struct yaml_ctx *y, const yaml_node_t *n,
 		    const char *key)
 {
+	const char *v;
+	size_t len;
+	uint32_t cp;
+
 	if (n->type != YAML_SCALAR_NODE) {
 		error("%s:%d: '%s' must be a single value", y->path,
 		      node_line(y, n), key);
 		return NULL;
 	}
-	return xstrndup((const char *)n->data.scalar.value,
-			n->data.scalar.length);
+	v = (const char *)n->data.scalar.value;
+	len = n->data.scalar.length;
+	/* every value may end up in a header or on a terminal */
+	if (has_crlf(v, len)) {
+		error("%s:%d: '%s' must be one line", y->path, node_line(y, n),
+		      key);
+		return NULL;
+	}
+	if (find_control(v, len, "", &cp)) {
+		error("%s:%d: '%s' holds control character U+%04X", y->path,
+		      node_line(y, n), key, (unsigned)cp);
+		return NULL;
+	}
+	return xstrndup(v, len);
 }
 
 static int scalar_list(const struct yaml_ctx *y, yaml_node_t *n,
@@ -123,8 +178,8 @@ static int scalar_list(const struct yaml_ctx *y, yaml_node_t *n,
 	if (n->type == YAML_SCALAR_NODE) {
 		*out = xcalloc(1, sizeof(char *));
 		(*out)[0] = scalar(y, n, key);
-		*count = 1;
-		return 0;
+		*count = (*out)[0] != NULL;
+		return *count ? 0 : -1;
 	}
 	if (n->type != YAML_SEQUENCE_NODE)
 		return error("%s:%d: '%s' must be a list", y->path,
@@ -143,6 +198,37 @@ static int scalar_list(const struct yaml_ctx *y, yaml_node_t *n,
 	return 0;
 }
 
+/* The first of the pairs before last whose key is the scalar key, or NULL. */
+static yaml_node_t *earlier_key(const struct yaml_ctx *y, yaml_node_pair_t *first,
+				yaml_node_pair_t *last, const yaml_node_t *key)
+{
+	yaml_document_t *doc = (yaml_document_t *)&y->doc;
+
+	for (yaml_node_pair_t *p = first; p < last; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+
+		if (k->type == YAML_SCALAR_NODE &&
+		    k->data.scalar.length == key->data.scalar.length &&
+		    !memcmp(k->data.scalar.value, key->data.scalar.value,
+			    key->data.scalar.length))
+			return k;
+	}
+	return NULL;
+}
+
+/* A key given twice is a mistake the editor should see, not a value lost. */
+static int repeated_key(const struct yaml_ctx *y, yaml_node_pair_t *first,
+			yaml_node_pair_t *pair, const yaml_node_t *k)
+{
+	yaml_node_t *before = earlier_key(y, first, pair, k);
+
+	if (!before)
+		return 0;
+	return error("%s:%d: repeated key '%s' (first on line %d)", y->path,
+		     node_line(y, k), (const char *)k->data.scalar.value,
+		     node_line(y, before));
+}
+
 static int link_map(const struct yaml_ctx *y, yaml_node_t *n,
 		    struct entry *e)
 {
@@ -151,6 +237,9 @@ static int link_map(const struct yaml_ctx *y, yaml_node_t *n,
 	if (n->type != YAML_MAPPING_NODE)
 		return error("%s:%d: 'links' must be a map such as 'code: URL'",
 			     y->path, node_line(y, n));
+	if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > MAX_LINKS)
+		return error("%s:%d: more than %d links", y->path,
+			     node_line(y, n), MAX_LINKS);
 	e->links = xcalloc((size_t)(n->data.mapping.pairs.top -
 				    n->data.mapping.pairs.start) + 1,
 			   sizeof(*e->links));
@@ -163,6 +252,8 @@ static int link_map(const struct yaml_ctx *y, yaml_node_t *n,
 		if (!(l->kind = scalar(y, k, "links")))
 			return -1;
 		e->nlinks++;
+		if (repeated_key(y, n->data.mapping.pairs.start, pair, k))
+			return -1;
 		if (!(l->url = scalar(y, v, l->kind)))
 			return -1;
 		if (!url_is_web(l->url))
@@ -207,14 +298,9 @@ static int set_field(const struct yaml_ctx *y, const struct field *f,
 
 	switch (f->type) {
 	case F_SCALAR:
-		free(*member);
 		*member = scalar(y, v, f->key);
 		if (!*member)
 			return -1;
-		/* every scalar may end up in a header: one line only */
-		if (has_crlf(*member, strlen(*member)))
-			return error("%s:%d: '%s' must be one line", y->path,
-				     node_line(y, v), f->key);
 		if (!strcmp(f->key, "url") && !url_is_web(*member))
 			return error("%s:%d: 'url' is not an http(s) URL: '%s'",
 				     y->path, node_line(y, v), *member);
@@ -260,10 +346,50 @@ static int walk_mapping(struct yaml_ctx *y, const struct field *fields,
 		if (!f)
 			return error("%s:%d: unknown key '%s'", y->path,
 				     node_line(y, k), k->data.scalar.value);
-		if (set_field(y, f, v, target))
+		/* known keys only, so this stays a short loop */
+		if (repeated_key(y, root->data.mapping.pairs.start, pair, k) ||
+		    set_field(y, f, v, target))
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * Refuses front matter nested deeper than YAML_MAX_DEPTH or using
+ * aliases, reading events and stopping at the first refused: libyaml's
+ * loader would build (slowly) whatever depth it is given. Syntax errors
+ * are left to the loader, which reports them better.
+ */
+static int check_yaml_shape(const struct source *src, int line0)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, ret = 0, done = 0, line;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)src->yaml,
+				     src->yaml_len);
+	while (!done && yaml_parser_parse(&parser, &ev)) {
+		if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+			 ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		line = line0 + (int)ev.start_mark.line + 1;
+		if (depth > YAML_MAX_DEPTH)
+			ret = error("%s:%d: front matter nested deeper than %d "
+				    "levels", src->path, line, YAML_MAX_DEPTH);
+		/* each use of an alias copies its value: a few bytes of
+		 * "*a, *a, ..." would take gigabytes */
+		else if (ev.type == YAML_ALIAS_EVENT)
+			ret = error("%s:%d: front matter may not use aliases "
+				    "('*name')", src->path, line);
+		done = ret || ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return ret;
 }
 
 static int parse_front_matter(const struct source *src,
@@ -278,6 +404,8 @@ static int parse_front_matter(const struct source *src,
 	memset(&y, 0, sizeof(y));
 	y.path = src->path;
 	y.line0 = 1;	/* the "---" line */
+	if (check_yaml_shape(src, y.line0))
+		return -1;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)src->yaml,
 				     src->yaml_len);
@@ -352,21 +480,25 @@ static void add_image(struct digest *d, const char *path)
 static int check_image(struct digest *d, const struct source *src,
 		       const char *url, int line)
 {
-	struct buf file = BUF_INIT;
 	struct stat st;
+	char *real;
 	int ret = 0;
 
 	/* Remote images are blocked by many clients and cannot be sized. */
 	if (!local_path_ok(url))
 		return error("%s:%d: image '%s' must be a file in the digest "
 			     "folder", src->path, line, url);
-	buf_addf(&file, "%s/%s", d->dir, url);
-	if (stat(file.data, &st) || !S_ISREG(st.st_mode))
+	/* the text of the path is not enough: a symlink may lead out */
+	real = path_inside(d->dir, url);
+	if (!real && errno == EXDEV)
+		ret = error("%s:%d: image '%s' leads outside the digest folder",
+			    src->path, line, url);
+	else if (!real || stat(real, &st) || !S_ISREG(st.st_mode))
 		ret = error("%s:%d: image '%s' does not exist", src->path,
 			    line, url);
 	else
 		add_image(d, url);
-	buf_release(&file);
+	free(real);
 	return ret;
 }
 
@@ -378,6 +510,37 @@ static int source_line(const struct source *src, cmark_node *node)
 	return src->body_line - 1 + (node ? cmark_node_get_start_line(node) : 1);
 }
 
+/* Remembers raw HTML, which the issue drops unless allow-raw-html is set. */
+static void add_raw_html(struct digest *d, const struct source *src, int line)
+{
+	struct buf at = BUF_INIT;
+
+	buf_addf(&at, "%s:%d", src->path, line);
+	/* "<b>x</b>" is two inlines: one line, one warning */
+	if (d->nraw_html && !strcmp(d->raw_html[d->nraw_html - 1], at.data)) {
+		buf_release(&at);
+		return;
+	}
+	d->raw_html = xrealloc(d->raw_html, (d->nraw_html + 1) * sizeof(char *));
+	d->raw_html[d->nraw_html++] = buf_detach(&at, NULL);
+}
+
+/*
+ * Text as cmark decoded it (entities such as "&#x1b;" included) keeps
+ * to tabs and line breaks: control characters would reach the reader's
+ * terminal through the text part. cmark turns NUL into U+FFFD.
+ */
+static int check_literal(const struct source *src, const char *what,
+			 const char *s, int line)
+{
+	uint32_t cp;
+
+	if (s && find_control(s, strlen(s), "\t\n", &cp))
+		return error("%s:%d: control character U+%04X in %s", src->path,
+			     line, (unsigned)cp, what);
+	return 0;
+}
+
 static int check_node(struct digest *d, const struct source *src,
 		      cmark_node *node)
 {
@@ -385,6 +548,14 @@ static int check_node(struct digest *d, const struct source *src,
 	const char *url = cmark_node_get_url(node);
 	int line = source_line(src, node);
 
+	if (check_literal(src, "the text", cmark_node_get_literal(node), line) ||
+	    check_literal(src, "a URL", url, line) ||
+	    check_literal(src, "a title", cmark_node_get_title(node), line) ||
+	    check_literal(src, "a code block's info",
+			  cmark_node_get_fence_info(node), line))
+		return -1;
+	if (type == CMARK_NODE_HTML_BLOCK || type == CMARK_NODE_HTML_INLINE)
+		add_raw_html(d, src, line);
 	if (type == CMARK_NODE_IMAGE)
 		return check_image(d, src, url, line);
 	if (type == CMARK_NODE_LINK && !url_is_web(url) &&
@@ -392,6 +563,20 @@ static int check_node(struct digest *d, const struct source *src,
 		return error("%s:%d: link '%s' must be an absolute http(s) or "
 			     "mailto URL", src->path, line, url);
 	return 0;
+}
+
+/* The iterator walks without recursion, so depth is checked here before
+ * any renderer recurses into the tree; counting stops past the bound. */
+static int too_deep(const struct source *src, cmark_node *node)
+{
+	int depth = 0;
+
+	for (cmark_node *p = node; p && depth <= MD_MAX_DEPTH; p = cmark_node_parent(p))
+		depth++;
+	if (depth <= MD_MAX_DEPTH)
+		return 0;
+	return error("%s:%d: Markdown nested deeper than %d levels", src->path,
+		     source_line(src, node), MD_MAX_DEPTH);
 }
 
 static cmark_node *parse_body(struct digest *d, const struct source *src)
@@ -402,10 +587,18 @@ static cmark_node *parse_body(struct digest *d, const struct source *src)
 	cmark_event_type ev;
 	int bad = 0;
 
-	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE)
-		if (ev == CMARK_EVENT_ENTER &&
-		    check_node(d, src, cmark_iter_get_node(it)))
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *node = cmark_iter_get_node(it);
+
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		if (too_deep(src, node)) {
 			bad = 1;
+			break;
+		}
+		if (check_node(d, src, node))
+			bad = 1;
+	}
 	cmark_iter_free(it);
 	if (bad) {
 		cmark_node_free(doc);
@@ -430,9 +623,9 @@ static int load_issue(struct digest *d, const char *path, int must_exist)
 	struct stat st;
 	int ret = -1;
 
-	if (!must_exist && stat(path, &st))
+	if (!must_exist && lstat(path, &st))
 		return 0;
-	if (read_source(&src, path))
+	if (read_source(&src, d->dir, path))
 		goto out;
 	if (must_exist) {
 		if (parse_front_matter(&src, issue_fields, d) ||
@@ -459,7 +652,7 @@ static int load_entry(struct digest *d, struct entry *e, const char *path)
 	int ret = -1;
 
 	e->file = xstrdup(path);
-	if (read_source(&src, path))
+	if (read_source(&src, d->dir, path))
 		goto out;
 	if (parse_front_matter(&src, entry_fields, e) ||
 	    require(&src, e->title, "title") || require(&src, e->url, "url"))
@@ -589,5 +782,6 @@ void digest_release(struct digest *d)
 		entry_release(&d->entries[i]);
 	free(d->entries);
 	free_strings(d->images, d->nimages);
+	free_strings(d->raw_html, d->nraw_html);
 	memset(d, 0, sizeof(*d));
 }

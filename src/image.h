@@ -19,11 +19,19 @@ struct image {
 	struct buf  data;	/* the file's bytes */
 };
 
+/* An image bigger than this is refused: mail providers cap messages
+ * near 25 MB, and base64 adds a third. */
+#define IMAGE_MAX_SIZE (5 * 1024 * 1024)
+
 /*
- * Reads path into img. Returns 0, or error() -1 when the file cannot be
- * read or is not a PNG, JPEG or GIF whose size can be found.
+ * Reads the file name inside the folder dir into img (img->path is
+ * "dir/name"). Returns 0, or error() -1 naming the file when it cannot be
+ * read, leads outside dir (a symlink), is larger than IMAGE_MAX_SIZE, is
+ * not a PNG, JPEG or GIF, or is one that is truncated or broken (PNG:
+ * IHDR, chunks within the file, IEND; JPEG: SOI, a frame header, EOI;
+ * GIF: header, trailer). img is released by image_release() either way.
  */
-int image_load(struct image *img, const char *path);
+int image_load(struct image *img, const char *dir, const char *name);
 void image_release(struct image *img);
 
 /* Scales (width, height) down to fit max_width, keeping the ratio. */

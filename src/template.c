@@ -16,6 +16,8 @@
 /* The parser keeps open sections in a fixed array, and rendering recurses
  * once per level: a bound keeps a hostile template off the C stack. */
 #define TMPL_MAX_DEPTH 100
+/* A template is a page of markup; bigger is a mistake or an attack. */
+#define TMPL_MAX_FILE (1024 * 1024)
 
 /* ---- values ------------------------------------------------------------- */
 
@@ -451,7 +453,8 @@ static const struct tmpl *S_load_partial(struct parser *p, const char *name,
 	if (sub)
 		goto out;
 	path = S_path(p->d, name);
-	*missing = read_file(path, &src) != 0;
+	/* names are checked, but a symlink in the folder may still lead out */
+	*missing = read_file_inside(p->d->dir, name, TMPL_MAX_FILE, &src) != 0;
 	if (*missing)
 		goto out;
 	sub = S_build(p->d, name, &path, &src, ind, ilen, p->chain);
@@ -757,7 +760,7 @@ const struct tmpl *tmpl_dir_load(struct tmpl_dir *d, const char *name)
 	if (t)
 		goto out;
 	path = S_path(d, name);
-	if (read_file(path, &src))
+	if (read_file_inside(d->dir, name, TMPL_MAX_FILE, &src))
 		goto out;
 	t = S_build(d, name, &path, &src, "", 0, NULL);
 out:

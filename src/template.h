@@ -61,8 +61,10 @@ void tmpl_dir_free(struct tmpl_dir *d);
  * recursively, its partials. {{> footer}} in "digest.html.mustache" loads
  * "footer.html.mustache" from the same folder: a partial takes the
  * suffix of the file that names it (from its first '.'). Partial names are
- * [A-Za-z0-9_-] segments joined by '/', so nothing outside the folder is
- * ever read. Compiling the same name twice returns the same template.
+ * [A-Za-z0-9_-] segments joined by '/', and a file that a symlink leads
+ * outside the folder is refused, so nothing outside the folder is ever
+ * read; nor a file over 1 MiB. Compiling the same name twice returns the
+ * same template.
  *
  * Returns a template owned by d, or NULL after error() naming file:line
  * (unclosed or mismatched section, unclosed tag, bad delimiters, unknown

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,26 +91,95 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-int read_file(const char *path, struct buf *out)
+/* Appends what fd holds to out, at most max bytes; name is for messages. */
+static int read_fd(int fd, const char *name, size_t max, struct buf *out)
 {
 	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t start = out->len;
 	ssize_t n;
 
-	if (fd < 0)
-		return error("cannot open '%s': %s", path, strerror(errno));
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			error("cannot read '%s': %s", path, strerror(errno));
-			close(fd);
-			return -1;
+			return error("cannot read '%s': %s", name, strerror(errno));
 		}
+		if ((size_t)n > max - (out->len - start))
+			return error("'%s' is larger than %zu bytes", name, max);
 		buf_add(out, chunk, (size_t)n);
 	}
-	close(fd);
 	return 0;
+}
+
+int read_file(const char *path, struct buf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return error("cannot open '%s': %s", path, strerror(errno));
+	ret = read_fd(fd, path, SIZE_MAX, out);
+	close(fd);
+	return ret;
+}
+
+char *path_inside(const char *root, const char *rel)
+{
+	struct buf joined = BUF_INIT;
+	char *top = realpath(root, NULL), *real = NULL;
+	size_t n;
+
+	if (!top)
+		return NULL;
+	buf_addf(&joined, "%s/%s", root, rel);
+	real = realpath(joined.data, NULL);
+	n = strlen(top);
+	/* "/" as root: every absolute path is inside */
+	if (real && n > 1 && (strncmp(real, top, n) || real[n] != '/')) {
+		free(real);
+		real = NULL;
+		errno = EXDEV;
+	}
+	free(top);
+	buf_release(&joined);
+	return real;
+}
+
+int read_file_inside(const char *root, const char *rel, size_t max,
+		     struct buf *out)
+{
+	struct buf name = BUF_INIT;
+	struct stat st;
+	char *real;
+	int fd = -1, ret = -1;
+
+	buf_addf(&name, "%s/%s", root, rel);
+	real = path_inside(root, rel);
+	if (!real) {
+		if (errno == EXDEV)
+			error("'%s' leads outside '%s'", name.data, root);
+		else
+			error("cannot open '%s': %s", name.data, strerror(errno));
+		goto out;
+	}
+	/* real has no symlink left: one swapped in since is refused; a FIFO
+	 * must not block the open before fstat() refuses it */
+	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st)) {
+		error("cannot open '%s': %s", name.data, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode))
+		error("'%s' is not a regular file", name.data);
+	else if ((unsigned long long)st.st_size > max)
+		error("'%s' is larger than %zu bytes", name.data, max);
+	else
+		ret = read_fd(fd, name.data, max, out);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(real);
+	buf_release(&name);
+	return ret;
 }
 
 static int write_all(int fd, const char *data, size_t len)

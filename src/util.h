@@ -37,6 +37,23 @@ char *xstrndup(const char *s, size_t n);
 int read_file(const char *path, struct buf *out);
 
 /*
+ * Resolves root/rel ("..", ".", every symlink) and returns it, the
+ * caller frees it, when it stays inside root (itself resolved); else
+ * NULL with errno set: EXDEV when it leads outside root, or realpath's
+ * (ENOENT ...). Checks only the path: no error() is printed.
+ */
+char *path_inside(const char *root, const char *rel);
+
+/*
+ * Reads the regular file rel inside the folder root into out
+ * (appending). Refuses, with error() -1 naming root/rel, a path that
+ * leads outside root (a symlink out, ".."), what is not a regular file,
+ * and a file larger than max bytes: hostile input stays bounded.
+ */
+int read_file_inside(const char *root, const char *rel, size_t max,
+		     struct buf *out);
+
+/*
  * Writes data to path atomically: a temporary file in the same folder,
  * fsync, then rename over path. With exclusive set, refuses (error -1)
  * when path already exists. mode is the new file's permission bits.

@@ -20,7 +20,8 @@ CASES = [
     ("01-transgan.md", "url: https://arxiv.org/abs/2102.07074\n", "",
      "01-transgan.md:1: missing required 'url'"),
     ("01-transgan.md", "url: https://arxiv.org/abs/2102.07074",
-     "url: ftp://arxiv.org/abs/2102.07074", "'url' is not an http(s) URL"),
+     "url: ftp://arxiv.org/abs/2102.07074",
+     "01-transgan.md:3: 'url' is not an http(s) URL: 'ftp://arxiv.org/abs/2102.07074'"),
     ("01-transgan.md", "code: https://github.com/VITA-Group/TransGAN",
      "code: javascript:alert(1)", "01-transgan.md:6: link 'code' is not an http(s) URL"),
     ("01-transgan.md", "tags: [GAN, Transformer, 图像生成]",
@@ -28,17 +29,19 @@ CASES = [
     ("01-transgan.md", "tags: [GAN", "colour: red\ntags: [GAN",
      "01-transgan.md:7: unknown key 'colour'"),
     ("01-transgan.md", "(fig-transgan-attention.png)", "(fig-missing.png)",
-     "image 'fig-missing.png' does not exist"),
+     "01-transgan.md:24: image 'fig-missing.png' does not exist"),
     ("01-transgan.md", "(fig-transgan-attention.png)", "(../../etc/passwd)",
-     "must be a file in the digest folder"),
+     "01-transgan.md:24: image '../../etc/passwd' must be a file in the digest folder"),
     ("01-transgan.md", "(fig-transgan-attention.png)",
-     "(https://example.org/x.png)", "must be a file in the digest folder"),
+     "(https://example.org/x.png)",
+     "01-transgan.md:24: image 'https://example.org/x.png' must be a file in the digest folder"),
     ("01-transgan.md", "[论文 PDF](https://arxiv.org/pdf/2102.07074.pdf)",
-     "[论文 PDF](paper.pdf)", "link 'paper.pdf' must be an absolute"),
+     "[论文 PDF](paper.pdf)",
+     "01-transgan.md:22: link 'paper.pdf' must be an absolute http(s) or mailto URL"),
     ("01-transgan.md", 'title: "TransGAN: Two',
      'title: "Injected\\r\\nBcc: victim@example.org\\r\\nX: TransGAN: Two',
-     "'title' must be one line"),
-    ("issue.md", "每个月", "每个\x07月", "issue.md:8: control character 0x07"),
+     "01-transgan.md:2: 'title' must be one line"),
+    ("issue.md", "每个月", "每个\x07月", "issue.md:8: control character U+0007"),
 ]
 
 
@@ -93,8 +96,13 @@ def test_missing_digest(project):
 
 
 def test_usage(project):
-    assert project.run("preview").returncode == EX_USAGE
-    assert project.run("preview", "--bogus", "x").returncode == EX_USAGE
+    proc = project.run("preview")
+    assert proc.returncode == EX_USAGE
+    assert "usage: bulletin preview DIGEST" in proc.stderr
+    proc = project.run("preview", "--bogus", "x")
+    assert proc.returncode == EX_USAGE
+    assert "unrecognized option '--bogus'" in proc.stderr
+    assert "usage: bulletin preview DIGEST" in proc.stderr
     proc = project.run("preview", "--help")
     assert proc.returncode == 0 and "usage: bulletin preview" in proc.stdout
 
@@ -137,7 +145,8 @@ def test_unknown_partial_in_template(project, tmp_path):
     digest = project.copy_digest()
     proc = project.run("preview", digest, "-o", "out")
     assert proc.returncode == EX_DATAERR
-    assert "digest.html.mustache" in proc.stderr and "nowhere" in proc.stderr
+    assert "digest.html.mustache:" in proc.stderr
+    assert "unknown partial 'nowhere'" in proc.stderr
     assert not (project.path / "out").exists()
 
 

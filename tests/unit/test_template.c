@@ -592,6 +592,43 @@ static void test_load_names_stay_inside(void **state)
 	tmpl_dir_free(d);
 }
 
+/* A symlink in the templates folder that leads out is not followed, for
+ * partials and top-level templates alike; one that stays inside is. */
+static void test_symlinks_stay_inside(void **state)
+{
+	const char *folder = *state;
+	struct tmpl_dir *d = tmpl_dir_new(folder);
+	char link[300], text[1024];
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	snprintf(link, sizeof(link), "%s/outside.txt.mustache", folder);
+	assert_int_equal(symlink("/etc/hostname", link), 0);
+	snprintf(link, sizeof(link), "%s/alias.txt.mustache", folder);
+	assert_int_equal(symlink("header.txt.mustache", link), 0);
+	assert_non_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	assert_null(tmpl_compile(d, "x.txt.mustache", "{{> outside}}", 13));
+	assert_null(tmpl_dir_load(d, "outside.txt.mustache"));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(text, 1, sizeof(text) - 1, tmp);
+	text[n] = '\0';
+	fclose(tmp);
+	assert_non_null(strstr(text, "outside.txt.mustache' leads outside"));
+	assert_non_null(strstr(text, "x.txt.mustache:1: unknown partial 'outside'"));
+	assert_non_null(tmpl_dir_load(d, "alias.txt.mustache"));
+	tmpl_dir_free(d);
+	snprintf(link, sizeof(link), "%s/outside.txt.mustache", folder);
+	unlink(link);
+	snprintf(link, sizeof(link), "%s/alias.txt.mustache", folder);
+	unlink(link);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -627,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_recursive_partials),
 		cmocka_unit_test(test_broken_partial_fails_parent),
 		cmocka_unit_test(test_load_names_stay_inside),
+		cmocka_unit_test(test_symlinks_stay_inside),
 	};
 
 	return cmocka_run_group_tests(tests, setup_folder, teardown_folder);
