@@ -13,7 +13,7 @@
 #define LOCAL_MAX	64	/* RFC 5321 §4.5.3.1.1 */
 #define DOMAIN_MAX	253	/* RFC 5321 §4.5.3.1.2: 255, less the brackets of a path */
 #define LABEL_MAX	63	/* RFC 1035 §2.3.4 */
-#define ADDRESS_MAX	254	/* RFC 5321 §4.5.3.1.3: a path of 256, less "<>" */
+#define ADDRESS_MAX	254	/* RFC 5321 §4.5.3.1.3: a path, less "<>" */
 #define DISPLAY_MAX	256	/* ours: longer names are mistakes, not names */
 
 static const char non_ascii_local[] =
@@ -375,9 +375,12 @@ static int is_dot_atom(const char *s, size_t len)
 {
 	if (!len || s[0] == '.' || s[len - 1] == '.')
 		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '.' ? s[i + 1] == '.' : !is_atext((unsigned char)s[i]))
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.' ? s[i + 1] == '.' : !is_atext(c))
 			return 0;
+	}
 	return 1;
 }
 
@@ -389,7 +392,8 @@ static void add_canonical_quoted(struct buf *out, const char *q, size_t len)
 	char *text;
 
 	for (size_t i = 1; i + 1 < len; i++) {
-		if (q[i] == '\\' && i + 2 < len)	/* quoted-pair: the char itself */
+		/* a quoted-pair stands for its second character */
+		if (q[i] == '\\' && i + 2 < len)
 			i++;
 		add_lower(out, q + i, 1);
 	}

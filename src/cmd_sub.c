@@ -628,11 +628,12 @@ out:
 /* ---- the table ---------------------------------------------------------- */
 
 #define EXIT_CODES \
-	"\nExit status: 0 done; 64 bad usage; 65 bad input (an invalid address,\n" \
-	"rejected lines); 66 no such file or subscriber, or no usable database\n" \
-	"for a command that only reads (show, list, export, stats, import\n" \
-	"--dry-run: they never create one; 'bulletin init' does); 70 internal\n" \
-	"or database error; 73 the database cannot be created or opened.\n"
+	"\nExit status: 0 done; 64 bad usage; 65 bad input (an invalid\n" \
+	"address, rejected lines); 66 no such file or subscriber, or no\n" \
+	"usable database for a command that only reads (show, list,\n" \
+	"export, stats, import --dry-run: they never create one; 'bulletin\n" \
+	"init' does); 70 internal or database error; 73 the database cannot\n" \
+	"be created or opened.\n"
 
 static const struct subcommand subcommands[] = {
 	{ "add", sub_add, "ns", 1, NEED_STORE,
@@ -655,7 +656,7 @@ static const struct subcommand subcommands[] = {
 	  "of the address (lower-cased, needless quotes removed) stays, on the\n"
 	  "suppression list, so the address is never imported or added again,\n"
 	  "in any form ('sub resubscribe' with a reason lifts that, should the\n"
-	  "person ask to come back). Deleted data is overwritten in the file.\n" },
+	  "person ask to come back). What is deleted is overwritten.\n" },
 	{ "show", sub_show, "", 1, NEED_STORE_RO,
 	  "show a subscriber and their history",
 	  "usage: bulletin sub show EMAIL\n\n"

@@ -25,7 +25,7 @@ struct store;
 struct ctx {
 	const char    *config_path;	/* -c FILE, $BULLETIN_CONFIG or the default */
 	struct config *config;		/* set when the command has NEED_CONFIG */
-	struct store  *store;		/* set with NEED_STORE or NEED_STORE_RO */
+	struct store  *store;		/* set with NEED_STORE(_RO) */
 };
 
 enum {

@@ -100,10 +100,12 @@ static const char *const migrations[] = {
 	"CREATE TEMP TABLE identity AS"
 	"  SELECT id, canon, min(created) OVER same AS created,"
 	"   first_value(id) OVER (same ORDER BY rank DESC, id) AS keep,"
-	"   bulletin_hash(canon) IN (SELECT hash FROM main.suppressions) AS erased"
+	"   bulletin_hash(canon) IN (SELECT hash FROM main.suppressions)"
+	"    AS erased"
 	"  FROM (SELECT id, created, bulletin_canonical(email) AS canon,"
 	"         CASE status WHEN 'complained' THEN 4 WHEN 'bounced' THEN 3"
-	"         WHEN 'unsubscribed' THEN 2 WHEN 'active' THEN 1 ELSE 0 END AS rank"
+	"         WHEN 'unsubscribed' THEN 2 WHEN 'active' THEN 1 ELSE 0 END"
+	"         AS rank"
 	"        FROM main.subscribers)"
 	"  WINDOW same AS (PARTITION BY canon);"
 	"CREATE UNIQUE INDEX temp.identity_id ON identity(id);"
@@ -112,7 +114,8 @@ static const char *const migrations[] = {
 	"   SELECT d.campaign_id, d.subscriber_id, row_number() OVER ("
 	"     PARTITION BY d.campaign_id, i.keep ORDER BY CASE d.state"
 	"     WHEN 'sent' THEN 4 WHEN 'sending' THEN 3 WHEN 'deferred' THEN 2"
-	"     WHEN 'failed' THEN 1 ELSE 0 END DESC, d.subscriber_id = i.keep DESC"
+	"     WHEN 'failed' THEN 1 ELSE 0 END DESC,"
+	"     d.subscriber_id = i.keep DESC"
 	"   ) AS n FROM deliveries d JOIN identity i ON i.id = d.subscriber_id)"
 	"  WHERE n > 1);"
 	"UPDATE deliveries SET subscriber_id ="
@@ -176,7 +179,8 @@ static const char *const sql[NQUERIES] = {
 		" FROM subscribers WHERE canon = ?1",
 	[Q_SUB_INSERT] =
 		"INSERT INTO subscribers (email, name, status, attrs, created,"
-		" updated, canon) VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6, ?7)",
+		" updated, canon)"
+		" VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6, ?7)",
 	/* Inserts only a new address: sqlite3_changes() says which it was.
 	 * OR IGNORE rather than ON CONFLICT DO NOTHING: a statement that
 	 * cannot abort needs no statement journal, a copy of every page it
@@ -523,7 +527,9 @@ static int read_version(struct store *s, int *v)
 	if (rc == SQLITE_ROW)
 		*v = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : db_error(s, "cannot read the schema version");
+	if (rc != SQLITE_ROW)
+		return db_error(s, "cannot read the schema version");
+	return 0;
 }
 
 int store_schema_version(struct store *s)
@@ -642,9 +648,9 @@ static int check_ours(struct store *s)
 	v = answer[0];
 	tables = answer[1];
 	if (v < 0)
-		return error("database '%s' has schema version %d, which bulletin "
-			     "never writes: it is not a bulletin database, or it "
-			     "is damaged", s->path, v);
+		return error("database '%s' has schema version %d, which "
+			     "bulletin never writes: it is not a bulletin "
+			     "database, or it is damaged", s->path, v);
 	if (v > NMIGRATIONS)
 		return error("database '%s' has schema version %d, newer than "
 			     "this bulletin knows (%d): upgrade bulletin",
@@ -769,8 +775,8 @@ static int register_functions(struct store *s)
 	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
 
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
-		if (sqlite3_create_function_v2(s->db, fns[i].name, 1, flags, NULL,
-					       fns[i].fn, NULL, NULL,
+		if (sqlite3_create_function_v2(s->db, fns[i].name, 1, flags,
+					       NULL, fns[i].fn, NULL, NULL,
 					       NULL) != SQLITE_OK)
 			return db_error(s, "cannot register a function");
 	return 0;

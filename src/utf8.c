@@ -296,8 +296,8 @@ void utf8_escape_controls(struct buf *out, const char *s, size_t n)
 			buf_addf(out, "\\x%02x", (unsigned char)*s);
 			k = 1;
 		} else if (cp == '\t' || cp == '\n' || cp == '\r') {
-			buf_addch(out, '\\');
-			buf_addch(out, cp == '\t' ? 't' : cp == '\n' ? 'n' : 'r');
+			buf_adds(out, cp == '\t' ? "\\t" : cp == '\n' ? "\\n" :
+				 "\\r");
 		} else if (cp < 0x20 || cp == 0x7f) {
 			buf_addf(out, "\\x%02x", (unsigned)cp);
 		} else if (cp >= 0x80 && cp <= 0x9f) {
