@@ -28,6 +28,8 @@
  * The file holds personal data: a new database is created mode 0600 in
  * a new folder of mode 0700, and deleted content is overwritten
  * (secure_delete), so an erased person leaves nothing in free pages.
+ * Older page images stay in the -wal file until the last connection
+ * closes, which checkpoints the WAL into the file and removes it.
  *
  * The rules that keep people who left out of the list live here:
  *  - every change of a subscriber's status appends an event in the same
