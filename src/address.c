@@ -13,6 +13,7 @@
 #define LOCAL_MAX	64	/* RFC 5321 §4.5.3.1.1 */
 #define DOMAIN_MAX	253	/* RFC 5321 §4.5.3.1.2: 255, less the brackets of a path */
 #define LABEL_MAX	63	/* RFC 1035 §2.3.4 */
+#define ADDRESS_MAX	254	/* RFC 5321 §4.5.3.1.3: a path, less "<>" */
 #define DISPLAY_MAX	256	/* ours: longer names are mistakes, not names */
 
 static const char non_ascii_local[] =
@@ -355,6 +356,9 @@ int address_normalize(const char *in, char **normalized, const char **reason)
 		buf_add(&out, in, (size_t)(at - in + 1));
 		why = check_domain(at + 1, &out);
 	}
+	/* after IDNA: the A-labels are what goes into the SMTP path */
+	if (!why && out.len > ADDRESS_MAX)
+		why = "address longer than 254 octets";
 	if (why) {
 		*reason = why;
 		buf_release(&out);
@@ -362,6 +366,62 @@ int address_normalize(const char *in, char **normalized, const char **reason)
 	}
 	*normalized = buf_detach(&out, NULL);
 	return 0;
+}
+
+/* ---- canonical identity ------------------------------------------------ */
+
+/* RFC 5322 §3.2.3 dot-atom-text: atext runs joined by single dots. */
+static int is_dot_atom(const char *s, size_t len)
+{
+	if (!len || s[0] == '.' || s[len - 1] == '.')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.' ? s[i + 1] == '.' : !is_atext(c))
+			return 0;
+	}
+	return 1;
+}
+
+/* Appends the quoted local part q (len bytes, quotes included) to out,
+ * lower-cased, without its quotes when they are needless. */
+static void add_canonical_quoted(struct buf *out, const char *q, size_t len)
+{
+	size_t start = out->len;
+	char *text;
+
+	for (size_t i = 1; i + 1 < len; i++) {
+		/* a quoted-pair stands for its second character */
+		if (q[i] == '\\' && i + 2 < len)
+			i++;
+		add_lower(out, q + i, 1);
+	}
+	if (is_dot_atom(out->data + start, out->len - start))
+		return;
+	text = xstrndup(out->data + start, out->len - start);
+	buf_truncate(out, start);
+	buf_addch(out, '"');
+	for (const char *p = text; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_addch(out, '\\');
+		buf_addch(out, *p);
+	}
+	buf_addch(out, '"');
+	free(text);
+}
+
+void address_canonical(const char *normalized, struct buf *out)
+{
+	/* the domain holds no '@'; a quoted local part may */
+	const char *at = strrchr(normalized, '@');
+	size_t local = at ? (size_t)(at - normalized) : 0;
+
+	if (local >= 2 && normalized[0] == '"' && normalized[local - 1] == '"') {
+		add_canonical_quoted(out, normalized, local);
+		normalized += local;
+	}
+	add_lower(out, normalized, strlen(normalized));
 }
 
 const char *address_check_name(const char *name)

@@ -21,6 +21,8 @@
 #include "utf8.h"
 #include "util.h"
 
+enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
+
 /* Every option of every subcommand; each subcommand lists the letters
  * it accepts. */
 struct opts {
@@ -32,6 +34,11 @@ struct opts {
 	int         dry_run;
 	int         atomic;
 	int         help;
+	/* the values converted, before anything is set up (convert_values) */
+	int             any_status;	/* no --status */
+	enum sub_status st;
+	enum format     fmt;
+	long            lim;		/* 0: no --limit */
 };
 
 struct opt_def {
@@ -62,6 +69,7 @@ struct subcommand {
 	int (*fn)(struct store *s, const struct opts *o, char **args);
 	const char *options;	/* letters of opt_defs, besides --help */
 	int         nargs;	/* positional arguments */
+	int         needs;	/* NEED_STORE, or NEED_STORE_RO: only reads */
 	const char *summary;
 	const char *usage;	/* --help: usage line(s) and description */
 };
@@ -74,24 +82,26 @@ static const struct store_why by_command = { "command", NULL, NULL };
 /* Normalises an address from the command line; NULL after error(). */
 static char *normalize_arg(const char *arg)
 {
+	struct buf shown = BUF_INIT;
 	const char *why = NULL;
 	char *email = NULL;
 
 	if (address_normalize(arg, &email, &why)) {
-		error("invalid address '%s': %s", arg, why);
-		return NULL;
+		utf8_escape_controls(&shown, arg, strlen(arg));
+		error("invalid address '%s': %s", shown.data, why);
 	}
+	buf_release(&shown);
 	return email;
 }
 
-/* Parses --status; any is 1 when the option was not given. */
-static int parse_status(const char *arg, int *any, enum sub_status *st)
+/* " (as 'STORED')" when the row was added in another form of email. */
+static const char *stored_as(struct buf *b, const struct store_row *row,
+			     const char *email)
 {
-	*any = !arg;
-	if (!arg || !store_status_parse(arg, st))
-		return 0;
-	return error("unknown status '%s' (pending, active, unsubscribed, "
-		     "bounced or complained)", arg);
+	buf_reset(b);
+	if (strcmp(row->email, email))
+		buf_addf(b, " (as '%s')", row->email);
+	return b->data;
 }
 
 
@@ -122,15 +132,30 @@ static int emit(struct buf *b, int force)
 /* Explains why an address was not added: its status, or erased. */
 static void explain_suppressed(struct store *s, const char *email)
 {
+	struct buf as = BUF_INIT;
 	struct store_row row;
 
 	if (store_sub_get(s, email, &row) == 1)
-		error("'%s' is %s: not added (only 'bulletin sub resubscribe' "
+		error("'%s'%s is %s: not added (only 'bulletin sub resubscribe' "
 		      "makes it active again)", email,
+		      stored_as(&as, &row, email),
 		      store_status_name(row.status));
 	else
 		error("'%s' was erased and is on the suppression list: not "
 		      "added (see 'bulletin sub resubscribe --help')", email);
+	buf_release(&as);
+}
+
+/* Says that email was already there, maybe in another form. */
+static void print_unchanged(struct store *s, const char *email)
+{
+	struct buf as = BUF_INIT;
+	struct store_row row;
+
+	if (store_sub_get(s, email, &row) == 1)
+		stored_as(&as, &row, email);
+	printf("%s%s is already subscribed: unchanged\n", email, as.data);
+	buf_release(&as);
 }
 
 static int add_status(const struct opts *o, enum sub_status *st)
@@ -172,7 +197,7 @@ static int sub_add(struct store *s, const struct opts *o, char **args)
 	else if (outcome == STORE_UPDATED)
 		printf("updated %s\n", email);
 	else if (outcome == STORE_UNCHANGED)
-		printf("%s is already subscribed: unchanged\n", email);
+		print_unchanged(s, email);
 	else {
 		explain_suppressed(s, email);
 		ret = EX_DATAERR;
@@ -272,31 +297,52 @@ static int sub_rm(struct store *s, const struct opts *o, char **args)
 
 /* ---- show --------------------------------------------------------------- */
 
-static int print_event(const struct store_event *ev, void *arg)
+/* Appends stored text as a terminal may show it: controls escaped. */
+static void add_shown(struct buf *b, const char *s)
 {
-	(void)arg;
-	printf("  %s  %-11s  %s", ev->created, ev->type, ev->method);
-	if (ev->campaign)
-		printf("  campaign %s", ev->campaign);
-	if (ev->detail)
-		printf("  %s", ev->detail);
-	putchar('\n');
-	return 0;
+	utf8_escape_controls(b, s, strlen(s));
 }
 
-static void print_row(const struct store_row *row)
+static int add_event(const struct store_event *ev, void *arg)
 {
-	printf("email:    %s\n", row->email);
-	printf("name:     %s\n", row->name ? row->name : "");
-	printf("status:   %s\n", store_status_name(row->status));
-	printf("created:  %s\n", row->created);
-	printf("updated:  %s\n", row->updated);
-	if (row->attrs)
-		printf("attrs:    %s\n", row->attrs);
+	struct buf *b = arg;
+
+	buf_adds(b, "  ");
+	add_shown(b, ev->created);
+	buf_addf(b, "  %-11s  ", ev->type);
+	add_shown(b, ev->method);
+	if (ev->campaign) {
+		buf_adds(b, "  campaign ");
+		add_shown(b, ev->campaign);
+	}
+	if (ev->detail) {
+		buf_adds(b, "  ");
+		add_shown(b, ev->detail);
+	}
+	buf_addch(b, '\n');
+	return emit(b, 0);
+}
+
+static void add_row(struct buf *b, const struct store_row *row)
+{
+	const char *label[] = { "email:    ", "name:     ", "status:   ",
+				"created:  ", "updated:  ", "attrs:    " };
+	const char *value[] = { row->email, row->name ? row->name : "",
+				store_status_name(row->status), row->created,
+				row->updated, row->attrs };
+
+	for (size_t i = 0; i < 6; i++) {
+		if (!value[i])	/* no attributes */
+			continue;
+		buf_adds(b, label[i]);
+		add_shown(b, value[i]);
+		buf_addch(b, '\n');
+	}
 }
 
 static int sub_show(struct store *s, const struct opts *o, char **args)
 {
+	struct buf b = BUF_INIT;
 	struct store_row row;
 	char *email = normalize_arg(args[0]);
 	int ret = EX_DATAERR, rc;
@@ -316,17 +362,17 @@ static int sub_show(struct store *s, const struct opts *o, char **args)
 				"no subscriber '%s'", email);
 		goto out;
 	}
-	print_row(&row);
-	printf("history:\n");
-	ret = store_sub_events(s, row.id, print_event, NULL) ? EX_SOFTWARE : 0;
+	add_row(&b, &row);
+	buf_adds(&b, "history:\n");
+	ret = store_sub_events(s, row.id, add_event, &b) || emit(&b, 1) ?
+	      EX_SOFTWARE : 0;
 out:
+	buf_release(&b);
 	free(email);
 	return ret;
 }
 
 /* ---- list --------------------------------------------------------------- */
-
-enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
 
 static const char *const list_header[] = {
 	"email", "name", "status", "created", "updated",
@@ -341,6 +387,25 @@ static void row_fields(const struct store_row *row, const char **f)
 	f[2] = store_status_name(row->status);
 	f[3] = row->created;
 	f[4] = row->updated;
+}
+
+/* The row's fields as a terminal shows them (see add_shown), each in
+ * its own buffer of cell, reused from row to row. */
+static void table_fields(const struct store_row *row, struct buf *cell,
+			 const char **f)
+{
+	row_fields(row, f);
+	for (int i = 0; i < LIST_COLS; i++) {
+		buf_reset(&cell[i]);
+		add_shown(&cell[i], f[i]);
+		f[i] = cell[i].data;
+	}
+}
+
+static void release_cells(struct buf *cell)
+{
+	for (int i = 0; i < LIST_COLS; i++)
+		buf_release(&cell[i]);
 }
 
 static void table_line(struct buf *b, const char *const *f,
@@ -359,6 +424,8 @@ static int table_widths(struct store *s, const struct store_query *q,
 			size_t *width)
 {
 	struct store_iter *it = store_iter_new(s, q);
+	struct buf cell[LIST_COLS] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT,
+				       BUF_INIT };
 	const char *f[LIST_COLS];
 	struct store_row row;
 	int rc;
@@ -368,13 +435,14 @@ static int table_widths(struct store *s, const struct store_query *q,
 	for (int i = 0; i < LIST_COLS; i++)
 		width[i] = utf8_width(list_header[i], strlen(list_header[i]));
 	while ((rc = store_iter_next(it, &row)) == 1) {
-		row_fields(&row, f);
+		table_fields(&row, cell, f);
 		for (int i = 0; i < LIST_COLS; i++) {
 			size_t w = utf8_width(f[i], strlen(f[i]));
 
 			width[i] = w > width[i] ? w : width[i];
 		}
 	}
+	release_cells(cell);
 	store_iter_free(it);
 	return rc;
 }
@@ -412,6 +480,8 @@ static int list_rows(struct store *s, const struct store_query *q,
 {
 	struct store_iter *it = store_iter_new(s, q);
 	struct buf b = BUF_INIT;
+	struct buf cell[LIST_COLS] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT,
+				       BUF_INIT };
 	const char *f[LIST_COLS];
 	struct store_row row;
 	int rc = -1, n = 0;
@@ -426,7 +496,7 @@ static int list_rows(struct store *s, const struct store_query *q,
 		buf_addch(&b, '[');
 	while ((rc = store_iter_next(it, &row)) == 1) {
 		if (fmt == FORMAT_TABLE) {
-			row_fields(&row, f);
+			table_fields(&row, cell, f);
 			table_line(&b, f, width);
 		} else if (fmt == FORMAT_CSV) {
 			format_csv(&b, &row);
@@ -440,55 +510,24 @@ static int list_rows(struct store *s, const struct store_query *q,
 		buf_adds(&b, n ? "\n]\n" : "]\n");
 	rc = rc < 0 || emit(&b, 1) ? -1 : 0;
 	store_iter_free(it);
+	release_cells(cell);
 	buf_release(&b);
 	return rc;
 }
 
-static int parse_format(const char *arg, enum format *fmt)
-{
-	static const char *const names[] = { "table", "csv", "json" };
-
-	*fmt = FORMAT_TABLE;
-	for (int i = 0; arg && i < 3; i++)
-		if (!strcmp(arg, names[i])) {
-			*fmt = (enum format)i;
-			return 0;
-		}
-	return arg ? error("unknown format '%s' (table, csv or json)", arg) : 0;
-}
-
-static int parse_limit(const char *arg, long *limit)
-{
-	char *end;
-
-	*limit = 0;
-	if (!arg)
-		return 0;
-	errno = 0;
-	*limit = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || *limit <= 0)
-		return error("--limit wants a positive whole number, not '%s'",
-			     arg);
-	return 0;
-}
-
 static int sub_list(struct store *s, const struct opts *o, char **args)
 {
-	struct store_query q = { 0 };
+	struct store_query q = { o->any_status, o->st, o->lim, NULL, 0 };
 	size_t width[LIST_COLS] = { 0 };
-	enum format fmt;
 	int ret;
 
 	(void)args;
-	if (parse_status(o->status, &q.any_status, &q.status) ||
-	    parse_format(o->format, &fmt) || parse_limit(o->limit, &q.limit))
-		return EX_USAGE;
 	/* one snapshot for both passes, so the widths fit the rows */
 	if (store_begin_read(s))
 		return EX_SOFTWARE;
-	ret = fmt == FORMAT_TABLE ? table_widths(s, &q, width) : 0;
+	ret = o->fmt == FORMAT_TABLE ? table_widths(s, &q, width) : 0;
 	if (!ret)
-		ret = list_rows(s, &q, fmt, width);
+		ret = list_rows(s, &q, o->fmt, width);
 	store_rollback(s);
 	return ret ? EX_SOFTWARE : 0;
 }
@@ -533,23 +572,18 @@ static int import_file(struct store *s, const char *path,
 
 static int sub_import(struct store *s, const struct opts *o, char **args)
 {
-	struct subcsv_options so = { SUB_ACTIVE, o->dry_run, o->atomic };
-	int any;
+	struct subcsv_options so = {
+		o->any_status ? SUB_ACTIVE : o->st, o->dry_run, o->atomic
+	};
 
-	if (parse_status(o->status, &any, &so.status))
-		return EX_USAGE;
-	if (any)
-		so.status = SUB_ACTIVE;
 	return import_file(s, args[0], &so);
 }
 
 static int sub_export(struct store *s, const struct opts *o, char **args)
 {
-	struct store_query q = { 0 };
+	struct store_query q = { o->any_status, o->st, 0, NULL, 0 };
 
 	(void)args;
-	if (parse_status(o->status, &q.any_status, &q.status))
-		return EX_USAGE;
 	return subcsv_export(s, &q, stdout) < 0 ? EX_SOFTWARE : 0;
 }
 
@@ -594,37 +628,50 @@ out:
 /* ---- the table ---------------------------------------------------------- */
 
 #define EXIT_CODES \
-	"\nExit status: 0 done; 64 bad usage; 65 bad input (an invalid address,\n" \
-	"rejected lines); 66 no such file or subscriber; 70 internal or\n" \
-	"database error.\n"
+	"\nExit status: 0 done; 64 bad usage; 65 bad input (an invalid\n" \
+	"address, rejected lines); 66 no such file or subscriber, or no\n" \
+	"usable database for a command that only reads (show, list,\n" \
+	"export, stats, import --dry-run: they never create one; 'bulletin\n" \
+	"init' does); 70 internal or database error; 73 the database cannot\n" \
+	"be created or opened.\n"
 
 static const struct subcommand subcommands[] = {
-	{ "add", sub_add, "ns", 1, "add a subscriber, or update one",
+	{ "add", sub_add, "ns", 1, NEED_STORE,
+	  "add a subscriber, or update one",
 	  "usage: bulletin sub add EMAIL [--name NAME] [--status pending|active]\n\n"
 	  "Adds EMAIL with status active (or pending). An existing pending or\n"
 	  "active subscriber gets the new name; pending becomes active with\n"
 	  "--status active. An unsubscribed, complained or bounced address, or\n"
 	  "one erased with 'sub rm', is not added: that is refused (status 65)\n"
-	  "and only 'bulletin sub resubscribe' makes it active again.\n" },
-	{ "rm", sub_rm, "", 1, "erase a person's data, keep them suppressed",
+	  "and only 'bulletin sub resubscribe' makes it active again.\n\n"
+	  "One person, one row: an address is found whatever the case of its\n"
+	  "local part and without needless quotes, so ADA@example.org and\n"
+	  "\"ada\"@example.org are ada@example.org. Mail goes to the address\n"
+	  "as first added. Addresses longer than 254 octets are refused.\n" },
+	{ "rm", sub_rm, "", 1, NEED_STORE,
+	  "erase a person's data, keep them suppressed",
 	  "usage: bulletin sub rm EMAIL\n\n"
 	  "Erases the person (right to be forgotten): their subscriber row,\n"
 	  "their events and their deliveries are deleted. Only a SHA-256 hash\n"
-	  "of the normalised address stays, on the suppression list, so the\n"
-	  "address is never imported or added again ('sub resubscribe' with a\n"
-	  "reason lifts that, should the person ask to come back).\n" },
-	{ "show", sub_show, "", 1, "show a subscriber and their history",
+	  "of the address (lower-cased, needless quotes removed) stays, on the\n"
+	  "suppression list, so the address is never imported or added again,\n"
+	  "in any form ('sub resubscribe' with a reason lifts that, should the\n"
+	  "person ask to come back). What is deleted is overwritten.\n" },
+	{ "show", sub_show, "", 1, NEED_STORE_RO,
+	  "show a subscriber and their history",
 	  "usage: bulletin sub show EMAIL\n\n"
 	  "Prints the subscriber's status, name, dates and attributes, then\n"
-	  "their events, oldest first.\n" },
-	{ "list", sub_list, "sfl", 0, "list subscribers",
+	  "their events, oldest first. Control characters in stored text are\n"
+	  "shown escaped (\\n, \\x1b, \\u009b), never sent to the terminal.\n" },
+	{ "list", sub_list, "sfl", 0, NEED_STORE_RO, "list subscribers",
 	  "usage: bulletin sub list [--status S] [--format table|csv|json] "
 	  "[--limit N]\n\n"
 	  "Lists subscribers in the order they were added: a table aligned for\n"
 	  "a terminal (default), CSV or JSON for scripts. --status keeps one\n"
 	  "status (pending, active, unsubscribed, bounced, complained);\n"
 	  "--limit N stops after N subscribers.\n" },
-	{ "import", sub_import, "sda", 1, "import subscribers from CSV",
+	{ "import", sub_import, "sda", 1, NEED_STORE,
+	  "import subscribers from CSV",
 	  "usage: bulletin sub import FILE.csv [--status S] [--dry-run] [--atomic]\n\n"
 	  "Imports a CSV file (RFC 4180, UTF-8; '-' reads standard input) with a\n"
 	  "header row: 'email' is required; 'name', 'status' and 'created'\n"
@@ -634,28 +681,32 @@ static const struct subcommand subcommands[] = {
 	  "updated (an empty field changes nothing). Unsubscribed, complained\n"
 	  "and bounced subscribers, and erased addresses, are never made active\n"
 	  "again: they are counted as suppressed. Importing a file twice changes\n"
-	  "nothing the second time.\n\n"
+	  "nothing the second time. Addresses are matched as 'sub add' matches\n"
+	  "them: Case@x and case@x, in the file or the list, are one person.\n\n"
 	  "Bad lines (an unterminated quote, a wrong number of fields, invalid\n"
 	  "UTF-8, an invalid address or name) are reported on stderr as\n"
 	  "FILE:LINE: reason. The good rows are imported anyway and the exit\n"
 	  "status is 65; with --atomic nothing at all is imported when a line\n"
 	  "is rejected. --dry-run reports the same summary and changes nothing.\n"
 	  "The import is one transaction: interrupted, it changes nothing.\n" },
-	{ "export", sub_export, "s", 0, "write subscribers as CSV",
+	{ "export", sub_export, "s", 0, NEED_STORE_RO,
+	  "write subscribers as CSV",
 	  "usage: bulletin sub export [--status S]\n\n"
 	  "Writes CSV to standard output: email, name, status, created and a\n"
 	  "column per attribute. The output imports back with 'sub import'.\n" },
-	{ "unsubscribe", sub_unsubscribe, "r", 1, "unsubscribe an address",
+	{ "unsubscribe", sub_unsubscribe, "r", 1, NEED_STORE,
+	  "unsubscribe an address",
 	  "usage: bulletin sub unsubscribe EMAIL [--reason TEXT]\n\n"
 	  "Marks the subscriber unsubscribed and records the reason. They stay\n"
 	  "in the list so that no import or 'sub add' subscribes them again.\n" },
-	{ "resubscribe", sub_resubscribe, "r", 1,
+	{ "resubscribe", sub_resubscribe, "r", 1, NEED_STORE,
 	  "make an unsubscribed address active again",
 	  "usage: bulletin sub resubscribe EMAIL --reason TEXT\n\n"
 	  "Makes an unsubscribed, complained, bounced or erased address active\n"
 	  "again, and records why (required): only do this when the person has\n"
 	  "asked for it.\n" },
-	{ "stats", sub_stats, "", 0, "count subscribers by status and month",
+	{ "stats", sub_stats, "", 0, NEED_STORE_RO,
+	  "count subscribers by status and month",
 	  "usage: bulletin sub stats\n\n"
 	  "Counts subscribers by status, then per month the new subscribers\n"
 	  "and the unsubscribes (complaints included), from the events.\n" },
@@ -700,33 +751,95 @@ static size_t build_longopts(const struct subcommand *sc, struct option *lo)
 	return n;
 }
 
-/* Fills o from argv; returns 0, or EX_USAGE after a message. */
-static int parse_opts(const struct subcommand *sc, int argc, char **argv,
-		      struct opts *o)
+static int parse_format(const char *arg, enum format *fmt)
+{
+	static const char *const names[] = { "table", "csv", "json" };
+
+	*fmt = FORMAT_TABLE;
+	for (int i = 0; arg && i < 3; i++)
+		if (!strcmp(arg, names[i])) {
+			*fmt = (enum format)i;
+			return 0;
+		}
+	return arg ? -1 : 0;
+}
+
+static int parse_limit(const char *arg, long *limit)
+{
+	char *end;
+
+	*limit = 0;
+	if (!arg)
+		return 0;
+	errno = 0;
+	*limit = strtol(arg, &end, 10);
+	return errno || end == arg || *end || *limit <= 0 ? -1 : 0;
+}
+
+/* Converts --status, --format and --limit, so that a wrong value is a
+ * usage mistake found before anything is set up. Returns 0, or -1 with
+ * the reason in why. */
+static int convert_values(struct opts *o, struct buf *why)
+{
+	o->any_status = !o->status;
+	if (o->status && store_status_parse(o->status, &o->st))
+		buf_addf(why, "unknown status '%s' (pending, active, "
+			 "unsubscribed, bounced or complained)", o->status);
+	else if (parse_format(o->format, &o->fmt))
+		buf_addf(why, "unknown format '%s' (table, csv or json)",
+			 o->format);
+	else if (parse_limit(o->limit, &o->lim))
+		buf_addf(why, "--limit wants a positive whole number, not '%s'",
+			 o->limit);
+	return why->len ? -1 : 0;
+}
+
+/* Fills o from argv. Returns 0, or -1 on bad usage, after a message
+ * unless quiet. */
+static int read_opts(const struct subcommand *sc, int argc, char **argv,
+		     struct opts *o, int quiet)
 {
 	struct option lo[NOPTS + 1];
-	int c;
+	struct buf why = BUF_INIT;
+	int c, ret = 0;
 
 	build_longopts(sc, lo);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	opterr = !quiet;
+	while (!ret && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		size_t i = 0;
 
 		while (i < NOPTS && opt_defs[i].key != c)
 			i++;
-		if (c == '?' || i == NOPTS) {
-			fprintf(stderr, "%s", sc->usage);
-			return EX_USAGE;
-		}
-		set_opt(o, &opt_defs[i], optarg);
+		if (c == '?' || i == NOPTS)
+			ret = -1;
+		else
+			set_opt(o, &opt_defs[i], optarg);
 	}
-	if (!o->help && argc - optind != sc->nargs) {
-		error("sub %s takes %d argument%s", sc->name, sc->nargs,
-		      sc->nargs == 1 ? "" : "s");
-		fprintf(stderr, "%s", sc->usage);
-		return EX_USAGE;
+	opterr = 1;
+	if (!ret && !o->help && argc - optind != sc->nargs) {
+		if (!quiet)
+			error("sub %s takes %d argument%s", sc->name,
+			      sc->nargs, sc->nargs == 1 ? "" : "s");
+		ret = -1;
 	}
-	return 0;
+	if (!ret && !o->help && convert_values(o, &why)) {
+		if (!quiet)
+			error("%s", why.data);
+		ret = -1;
+	}
+	buf_release(&why);
+	return ret;
+}
+
+/* Fills o from argv; returns 0, or EX_USAGE after a message. */
+static int parse_opts(const struct subcommand *sc, int argc, char **argv,
+		      struct opts *o)
+{
+	if (!read_opts(sc, argc, argv, o, 0))
+		return 0;
+	fprintf(stderr, "%s", sc->usage);
+	return EX_USAGE;
 }
 
 static const struct subcommand *find_sub(const char *name)
@@ -735,6 +848,17 @@ static const struct subcommand *find_sub(const char *name)
 		if (!strcmp(subcommands[i].name, name))
 			return &subcommands[i];
 	return NULL;
+}
+
+int cmd_sub_needs(int argc, char **argv)
+{
+	const struct subcommand *sc = argc > 1 ? find_sub(argv[1]) : NULL;
+	struct opts o = { 0 };
+
+	/* a mistake needs nothing set up: cmd_sub reports it */
+	if (!sc || read_opts(sc, argc - 1, argv + 1, &o, 1))
+		return 0;
+	return o.dry_run ? NEED_STORE_RO : sc->needs;
 }
 
 int cmd_sub(int argc, char **argv, struct ctx *ctx)

@@ -24,11 +24,30 @@ static const struct command commands[] = {
 	  "create the configuration, token secret and database" },
 	{ "preview", cmd_preview, NEED_CONFIG | NEED_ARGS,
 	  "write an issue's message, HTML and text to files" },
-	{ "sub", cmd_sub, NEED_STORE | NEED_ARGS,
+	{ "sub", cmd_sub, NEED_ARGS,
 	  "add, import, list, export and remove subscribers" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* Commands whose subcommands need different set-ups: the function says
+ * the NEED_* flags from the arguments, instead of the table. */
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} needs_by_args[] = {
+	{ "sub", cmd_sub_needs },
+};
+
+#define NNEEDS_BY_ARGS (sizeof(needs_by_args) / sizeof(needs_by_args[0]))
+
+static int needs_of(const struct command *cmd, int argc, char **argv)
+{
+	for (size_t i = 0; i < NNEEDS_BY_ARGS; i++)
+		if (!strcmp(needs_by_args[i].name, cmd->name))
+			return needs_by_args[i].fn(argc, argv);
+	return cmd->needs;
+}
 
 static void usage(FILE *out)
 {
@@ -65,9 +84,11 @@ static int run(const struct command *cmd, int argc, char **argv,
 {
 	struct config config;
 	int bare = argc == 1 && (cmd->needs & NEED_ARGS);
-	int needs = bare || wants_help(argc, argv) ? 0 : cmd->needs, status;
+	int needs = bare || wants_help(argc, argv) ? 0 :
+		    needs_of(cmd, argc, argv);
+	int status;
 
-	if (needs & NEED_STORE)
+	if (needs & (NEED_STORE | NEED_STORE_RO))
 		needs |= NEED_CONFIG;
 	config_defaults(&config);
 	status = EX_CONFIG;
@@ -79,6 +100,12 @@ static int run(const struct command *cmd, int argc, char **argv,
 	status = EX_CANTCREAT;
 	if (needs & NEED_STORE) {
 		ctx->store = store_open(config.store_path);
+		if (!ctx->store)
+			goto out;
+	}
+	status = EX_NOINPUT;
+	if (needs & NEED_STORE_RO) {
+		ctx->store = store_open_existing(config.store_path);
 		if (!ctx->store)
 			goto out;
 	}

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "address.h"
 #include "buf.h"
 #include "util.h"
 
@@ -82,6 +83,82 @@ static const char *const migrations[] = {
 	"  reason  TEXT NOT NULL,"
 	"  created TEXT NOT NULL"
 	") WITHOUT ROWID;",
+
+	/*
+	 * 2: one row per person. email stays as typed (mail goes there);
+	 * canon, the canonical identity (address.h), is unique and what
+	 * every lookup and the suppression hash use. The table is rebuilt
+	 * to drop email's UNIQUE (migrate() runs with foreign keys off and
+	 * checks them before committing); bulletin_canonical() and
+	 * bulletin_hash() are store.c's C functions (register_functions).
+	 * Rows of one identity merge into the one with the most restrictive
+	 * status (complained > bounced > unsubscribed > active > pending;
+	 * then the oldest), which takes their events, their deliveries (one
+	 * per campaign: the furthest along) and the earliest created. A
+	 * person whose identity is on the suppression list is erased. Only
+	 * those few rows are looked at: two sorts in all, for a million
+	 * subscribers.
+	 */
+	"CREATE TABLE subscribers_v2 ("
+	"  id      INTEGER PRIMARY KEY,"
+	"  email   TEXT NOT NULL,"		/* as typed, domain normalised */
+	"  canon   TEXT NOT NULL,"		/* address_canonical(email) */
+	"  name    TEXT,"
+	"  status  TEXT NOT NULL CHECK (status = 'active' OR status = 'pending'"
+	"          OR status = 'unsubscribed' OR status = 'bounced'"
+	"          OR status = 'complained'),"
+	"  attrs   TEXT CHECK (attrs IS NULL OR json_valid(attrs)),"
+	"  created TEXT NOT NULL,"
+	"  updated TEXT NOT NULL"
+	");"
+	"INSERT INTO subscribers_v2 (id, email, canon, name, status, attrs,"
+	"  created, updated)"
+	"  SELECT id, email, bulletin_canonical(email), name, status, attrs,"
+	"   created, updated FROM main.subscribers ORDER BY id;"
+	"DROP TABLE main.subscribers;"
+	"ALTER TABLE subscribers_v2 RENAME TO subscribers;"
+	"CREATE TEMP TABLE merged AS"
+	"  SELECT id, min(created) OVER same AS created,"
+	"   first_value(id) OVER (same ORDER BY CASE status"
+	"    WHEN 'complained' THEN 4 WHEN 'bounced' THEN 3"
+	"    WHEN 'unsubscribed' THEN 2 WHEN 'active' THEN 1 ELSE 0 END DESC,"
+	"    id) AS keep"
+	"  FROM main.subscribers WHERE canon IN (SELECT canon"
+	"   FROM main.subscribers GROUP BY canon HAVING count(*) > 1)"
+	"  WINDOW same AS (PARTITION BY canon);"
+	"DELETE FROM deliveries WHERE (campaign_id, subscriber_id) IN ("
+	"  SELECT campaign_id, subscriber_id FROM ("
+	"   SELECT d.campaign_id, d.subscriber_id, row_number() OVER ("
+	"     PARTITION BY d.campaign_id, m.keep ORDER BY CASE d.state"
+	"     WHEN 'sent' THEN 4 WHEN 'sending' THEN 3 WHEN 'deferred' THEN 2"
+	"     WHEN 'failed' THEN 1 ELSE 0 END DESC,"
+	"     d.subscriber_id = m.keep DESC"
+	"   ) AS n FROM deliveries d JOIN merged m ON m.id = d.subscriber_id)"
+	"  WHERE n > 1);"
+	"UPDATE deliveries SET subscriber_id ="
+	"  (SELECT keep FROM merged WHERE id = subscriber_id)"
+	"  WHERE subscriber_id IN (SELECT id FROM merged WHERE id != keep);"
+	"UPDATE events SET subscriber_id ="
+	"  (SELECT keep FROM merged WHERE id = subscriber_id)"
+	"  WHERE subscriber_id IN (SELECT id FROM merged WHERE id != keep);"
+	"UPDATE main.subscribers SET created ="
+	"  (SELECT created FROM merged WHERE merged.id = subscribers.id)"
+	"  WHERE id IN (SELECT keep FROM merged);"
+	"DELETE FROM main.subscribers"
+	"  WHERE id IN (SELECT id FROM merged WHERE id != keep);"
+	"CREATE TEMP TABLE erased AS"
+	"  SELECT id FROM main.subscribers"
+	"  WHERE EXISTS (SELECT 1 FROM main.suppressions)"
+	"   AND bulletin_hash(canon) IN (SELECT hash FROM main.suppressions);"
+	"DELETE FROM deliveries WHERE subscriber_id IN (SELECT id FROM erased);"
+	"DELETE FROM events WHERE subscriber_id IN (SELECT id FROM erased);"
+	"DELETE FROM main.subscribers WHERE id IN (SELECT id FROM erased);"
+	"INSERT INTO events (type, method, detail, created)"
+	"  SELECT 'erase', 'migration', 'erased before under another form',"
+	"   strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM erased ORDER BY id;"
+	"DROP TABLE temp.merged;"
+	"DROP TABLE temp.erased;"
+	"CREATE UNIQUE INDEX subscribers_canon ON subscribers(canon);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -106,10 +183,11 @@ static const char *const sql[NQUERIES] = {
 	[Q_USER_VERSION] = "PRAGMA user_version",
 	[Q_SUB_BY_EMAIL] =
 		"SELECT id, email, name, status, created, updated, attrs"
-		" FROM subscribers WHERE email = ?1",
+		" FROM subscribers WHERE canon = ?1",
 	[Q_SUB_INSERT] =
 		"INSERT INTO subscribers (email, name, status, attrs, created,"
-		" updated) VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6)",
+		" updated, canon)"
+		" VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6, ?7)",
 	/* Inserts only a new address: sqlite3_changes() says which it was.
 	 * OR IGNORE rather than ON CONFLICT DO NOTHING: a statement that
 	 * cannot abort needs no statement journal, a copy of every page it
@@ -119,8 +197,8 @@ static const char *const sql[NQUERIES] = {
 	 * less per row. */
 	[Q_SUB_INSERT_NEW] =
 		"INSERT OR IGNORE INTO subscribers (email, name, status, attrs,"
-		" created, updated)"
-		" VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6)",
+		" created, updated, canon)"
+		" VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, ?6, ?7)",
 	/* Changes the row only when something differs, so sqlite3_changes()
 	 * tells updated from unchanged. */
 	[Q_SUB_UPDATE] =
@@ -185,6 +263,7 @@ struct store {
 	char         *deferred_why[3];	/* their campaign, method, detail */
 	time_t        now_t;		/* the second now[] was formatted for */
 	char          now[24];		/* "2026-11-03T10:00:00Z" */
+	struct buf    canon;		/* canon_of's answer, reused */
 };
 
 static const char *const status_names[SUB_NSTATUS] = {
@@ -443,21 +522,51 @@ int store_schema_latest(void)
 	return NMIGRATIONS;
 }
 
-int store_schema_version(struct store *s)
+/* Reads PRAGMA user_version into *v. 0 or -1. */
+static int read_version(struct store *s, int *v)
 {
 	sqlite3_stmt *st = stmt(s, Q_USER_VERSION);
-	int v;
+	int rc;
 
 	if (!st)
 		return -1;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_error(s, "cannot read the schema version");
-		sqlite3_reset(st);
-		return -1;
-	}
-	v = sqlite3_column_int(st, 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
-	return v;
+	if (rc != SQLITE_ROW)
+		return db_error(s, "cannot read the schema version");
+	return 0;
+}
+
+int store_schema_version(struct store *s)
+{
+	int v;
+
+	return read_version(s, &v) ? -1 : v;
+}
+
+/* Adds one to the int at arg per row of an answer. */
+static int count_row(void *arg, int ncols, char **values, char **names)
+{
+	(void)ncols; (void)values; (void)names;
+	++*(int *)arg;
+	return 0;
+}
+
+/* After a migration that rebuilt a table, every reference must hold. */
+static int check_references(struct store *s, int version)
+{
+	int broken = 0;
+
+	if (sqlite3_exec(s->db, "PRAGMA foreign_key_check", count_row, &broken,
+			 NULL) != SQLITE_OK)
+		return db_error(s, "cannot check references");
+	if (broken)
+		return error("database '%s': migration to version %d failed: it "
+			     "would leave %d broken reference%s", s->path,
+			     version, broken, broken == 1 ? "" : "s");
+	return 0;
 }
 
 /* Applies migration v (version v to v + 1) unless another process
@@ -470,8 +579,7 @@ static int migrate_one(struct store *s, int v)
 
 	if (begin_immediate(s))
 		return -1;
-	cur = store_schema_version(s);
-	if (cur < 0)
+	if (read_version(s, &cur))
 		goto fail;
 	if (cur > v) {
 		store_rollback(s);
@@ -485,25 +593,79 @@ static int migrate_one(struct store *s, int v)
 		sqlite3_free(msg);
 		goto fail;
 	}
+	if (check_references(s, v + 1))
+		goto fail;
 	return store_commit(s);
 fail:
 	store_rollback(s);
 	return -1;
 }
 
+/*
+ * Migrations run with foreign keys off, so that one may rebuild a table
+ * others reference (SQLite's procedure for changes ALTER TABLE cannot
+ * make: a DROP TABLE would otherwise cascade to the events); each checks
+ * the references itself before it commits.
+ */
 static int migrate(struct store *s)
 {
-	int v = store_schema_version(s);
+	int v, ret = 0;
 
-	if (v < 0)
+	if (read_version(s, &v))
 		return -1;
+	if (v >= NMIGRATIONS)
+		return 0;
+	if (sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return db_error(s, "cannot migrate");
+	for (; v < NMIGRATIONS && !ret; v++)
+		ret = migrate_one(s, v);
+	if (sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+			 NULL) != SQLITE_OK && !ret)
+		ret = db_error(s, "cannot migrate");
+	return ret;
+}
+
+/* Stores the columns of the answer, numbers, in the ints at arg. */
+static int int_answer(void *arg, int ncols, char **values, char **names)
+{
+	(void)names;
+	for (int i = 0; i < ncols; i++)
+		((int *)arg)[i] = values[i] ? atoi(values[i]) : 0;
+	return 0;
+}
+
+/*
+ * Refuses a file that is not a bulletin database, before anything is
+ * written to it (even the switch to WAL): a schema version bulletin
+ * never writes (negative) or a newer one, or tables without a bulletin
+ * schema (version 0): someone else's database, behind a mistyped path.
+ */
+static int check_ours(struct store *s)
+{
+	/* one statement, one snapshot: a bulletin creating the database
+	 * meanwhile commits its tables and version together */
+	static const char query[] =
+		"SELECT user_version, (SELECT count(*) FROM sqlite_master)"
+		" FROM pragma_user_version";
+	int answer[2] = { 0, 0 }, v, tables;
+
+	if (sqlite3_exec(s->db, query, int_answer, answer, NULL) != SQLITE_OK)
+		return db_error(s, "cannot read the schema");
+	v = answer[0];
+	tables = answer[1];
+	if (v < 0)
+		return error("database '%s' has schema version %d, which "
+			     "bulletin never writes: it is not a bulletin "
+			     "database, or it is damaged", s->path, v);
 	if (v > NMIGRATIONS)
 		return error("database '%s' has schema version %d, newer than "
 			     "this bulletin knows (%d): upgrade bulletin",
 			     s->path, v, NMIGRATIONS);
-	for (; v < NMIGRATIONS; v++)
-		if (migrate_one(s, v))
-			return -1;
+	if (v == 0 && tables)
+		return error("database '%s' holds other tables and no bulletin "
+			     "schema: not using it (check [store] path in the "
+			     "configuration)", s->path);
 	return 0;
 }
 
@@ -547,10 +709,11 @@ static int configure(struct store *s)
 	static const char pragmas[] =
 		"PRAGMA synchronous = NORMAL;"	/* durable at checkpoints, safe in WAL */
 		"PRAGMA foreign_keys = ON;"
+		/* what is deleted is overwritten, so an erased person leaves
+		 * nothing in free pages or free space of a page */
+		"PRAGMA secure_delete = ON;"
 		"PRAGMA cache_size = -8192;";	/* 8 MiB, whatever the file size */
 
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	if (set_wal(s))
 		return -1;
 	if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
@@ -558,7 +721,78 @@ static int configure(struct store *s)
 	return 0;
 }
 
-/* Creates the folder the database goes in, when it has one. */
+/* ---- SQL functions, for the migrations ---------------------------------- */
+
+/* bulletin_canonical(email): address_canonical's answer. */
+static void sql_canonical(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *email = (const char *)sqlite3_value_text(argv[0]);
+	struct buf out = BUF_INIT;
+	size_t len;
+	char *text;
+
+	(void)argc;
+	if (!email) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	address_canonical(email, &out);
+	text = buf_detach(&out, &len);
+	sqlite3_result_text64(ctx, text, len, free, SQLITE_UTF8);
+}
+
+/* The lower-case hex SHA-256 of text. */
+static void hash_hex(const char *text, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, text, strlen(text), md);
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+/* bulletin_hash(text): the hex SHA-256 the suppression list keeps. */
+static void sql_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *text = (const char *)sqlite3_value_text(argv[0]);
+	char hex[65];
+
+	(void)argc;
+	if (!text) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	hash_hex(text, hex);
+	sqlite3_result_text(ctx, hex, 64, SQLITE_TRANSIENT);
+}
+
+static int register_functions(struct store *s)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(sqlite3_context *, int, sqlite3_value **);
+	} fns[] = {
+		{ "bulletin_canonical", sql_canonical },
+		{ "bulletin_hash", sql_hash },
+	};
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+		if (sqlite3_create_function_v2(s->db, fns[i].name, 1, flags,
+					       NULL, fns[i].fn, NULL, NULL,
+					       NULL) != SQLITE_OK)
+			return db_error(s, "cannot register a function");
+	return 0;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+/* Creates the folder the database goes in, when it has one: for its
+ * owner alone, like the database. */
 static int make_parent(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -570,35 +804,73 @@ static int make_parent(const char *path)
 		return 0;
 	dir = xstrndup(path, (size_t)(slash - path));
 	if (stat(dir, &st))
-		ret = mkdir_p(dir, 0777);
+		ret = mkdir_p(dir, 0700);
 	free(dir);
 	return ret;
 }
 
-struct store *store_open(const char *path)
+/* For commands that only read: a missing database is a mistake to name. */
+static int check_exists(const char *path)
+{
+	struct stat st;
+
+	if (!stat(path, &st))
+		return 0;
+	if (errno == ENOENT)
+		return error("no database '%s': 'bulletin init' creates one (or "
+			     "check [store] path in the configuration)", path);
+	return error("cannot open database '%s': %s", path, strerror(errno));
+}
+
+static int open_db(struct store *s, int flags)
+{
+	if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK) {
+		if (!s->db)
+			return error("cannot open database '%s': out of memory",
+				     s->path);
+		return db_error(s, "cannot open");
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (register_functions(s) || check_ours(s) || configure(s) ||
+	    migrate(s))
+		return -1;
+	return 0;
+}
+
+static struct store *open_store(const char *path, int create)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	/* one connection per process, used by one thread: no mutexes */
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		    SQLITE_OPEN_NOMUTEX;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+		    (create ? SQLITE_OPEN_CREATE : 0);
+	mode_t mask;
+	int ret;
 
 	s->path = xstrdup(path);
-	if (make_parent(path))
+	s->canon = (struct buf)BUF_INIT;
+	if (create ? make_parent(path) : check_exists(path))
 		goto fail;
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-		if (!s->db) {
-			error("cannot open database '%s': out of memory", path);
-			goto fail;
-		}
-		db_error(s, "cannot open");
-		goto fail;
-	}
-	if (configure(s) || migrate(s))
-		goto fail;
-	return s;
+	/* a new file holds personal data: its owner's alone (SQLite gives
+	 * the -wal and -shm files the database's mode) */
+	mask = umask(077);
+	ret = open_db(s, flags);
+	umask(mask);
+	if (!ret)
+		return s;
 fail:
 	store_close(s);
 	return NULL;
+}
+
+struct store *store_open(const char *path)
+{
+	return open_store(path, 1);
+}
+
+struct store *store_open_existing(const char *path)
+{
+	return open_store(path, 0);
 }
 
 void store_close(struct store *s)
@@ -609,6 +881,7 @@ void store_close(struct store *s)
 	for (int i = 0; i < NQUERIES; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
+	buf_release(&s->canon);
 	free(s->path);
 	free(s);
 }
@@ -617,15 +890,20 @@ void store_close(struct store *s)
 
 void store_address_hash(const char *email, char hex[65])
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[32];
+	struct buf canon = BUF_INIT;
 
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, email, strlen(email), md);
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
+	address_canonical(email, &canon);
+	hash_hex(canon.data, hex);
+	buf_release(&canon);
+}
+
+/* The canonical identity of email, in s->canon: valid until the next
+ * call. Every lookup goes through it. */
+static const char *canon_of(struct store *s, const char *email)
+{
+	buf_reset(&s->canon);
+	address_canonical(email, &s->canon);
+	return s->canon.data;
 }
 
 static void fill_row(sqlite3_stmt *st, struct store_row *row)
@@ -643,14 +921,16 @@ static void fill_row(sqlite3_stmt *st, struct store_row *row)
 	row->values = NULL;
 }
 
-int store_sub_get(struct store *s, const char *email, struct store_row *row)
+/* Looks a subscriber up by canonical identity; as store_sub_get. */
+static int get_by_canon(struct store *s, const char *canon,
+			struct store_row *row)
 {
 	sqlite3_stmt *st = stmt(s, Q_SUB_BY_EMAIL);
 	int rc;
 
 	if (!st)
 		return -1;
-	bind_text(st, 1, email);
+	bind_text(st, 1, canon);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		fill_row(st, row);
@@ -660,12 +940,17 @@ int store_sub_get(struct store *s, const char *email, struct store_row *row)
 	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
 }
 
-/* Looks the address up for a writer: *id and *status, 1 found, 0 not. */
-static int lookup(struct store *s, const char *email, long long *id,
+int store_sub_get(struct store *s, const char *email, struct store_row *row)
+{
+	return get_by_canon(s, canon_of(s, email), row);
+}
+
+/* Looks the identity up for a writer: *id and *status, 1 found, 0 not. */
+static int lookup(struct store *s, const char *canon, long long *id,
 		  enum sub_status *status)
 {
 	struct store_row row;
-	int rc = store_sub_get(s, email, &row);
+	int rc = get_by_canon(s, canon, &row);
 
 	if (rc == 1) {
 		*id = row.id;
@@ -692,7 +977,8 @@ static int add_event(struct store *s, const char *type, long long id,
 	return run(s, st);
 }
 
-int store_is_erased(struct store *s, const char *email)
+/* Whether text's hash is on the suppression list: 1, 0 or -1. */
+static int supp_has(struct store *s, const char *text)
 {
 	sqlite3_stmt *st = stmt(s, Q_SUPP_GET);
 	char hash[65];
@@ -700,7 +986,7 @@ int store_is_erased(struct store *s, const char *email)
 
 	if (!st)
 		return -1;
-	store_address_hash(email, hash);
+	hash_hex(text, hash);
 	bind_text(st, 1, hash);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -709,9 +995,26 @@ int store_is_erased(struct store *s, const char *email)
 	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
 }
 
+/* Before schema 2 the list hashed the address as typed: such an entry
+ * still matches that form (see store.h). */
+static int is_erased(struct store *s, const char *canon, const char *email)
+{
+	int rc = supp_has(s, canon);
+
+	if (rc == 0 && strcmp(canon, email))
+		rc = supp_has(s, email);
+	return rc;
+}
+
+int store_is_erased(struct store *s, const char *email)
+{
+	return is_erased(s, canon_of(s, email), email);
+}
+
 /* Binds a new row's values to an insert statement. */
 static void bind_sub(struct store *s, sqlite3_stmt *st,
-		     const struct store_sub *sub, const char *created)
+		     const struct store_sub *sub, const char *canon,
+		     const char *created)
 {
 	bind_text(st, 1, sub->email);
 	bind_text(st, 2, sub->name);
@@ -719,18 +1022,20 @@ static void bind_sub(struct store *s, sqlite3_stmt *st,
 	bind_text(st, 4, sub->attrs);
 	bind_text(st, 5, created);
 	bind_text(st, 6, now(s));
+	bind_text(st, 7, canon);
 }
 
-/* Runs the insert q for sub. Returns the new row's id, 0 when q
- * inserted nothing (the address exists), or -1. */
+/* Runs the insert q for sub, whose identity is canon. Returns the new
+ * row's id, 0 when q inserted nothing (the identity exists), or -1. */
 static long long insert_row(struct store *s, enum query q,
-			    const struct store_sub *sub, const char *created)
+			    const struct store_sub *sub, const char *canon,
+			    const char *created)
 {
 	sqlite3_stmt *st = stmt(s, q);
 
 	if (!st)
 		return -1;
-	bind_sub(s, st, sub, created);
+	bind_sub(s, st, sub, canon, created);
 	if (run(s, st))
 		return -1;
 	return sqlite3_changes(s->db) ? sqlite3_last_insert_rowid(s->db) : 0;
@@ -738,10 +1043,11 @@ static long long insert_row(struct store *s, enum query q,
 
 /* Inserts a new row and its first event. */
 static int insert_sub(struct store *s, const struct store_sub *sub,
-		      const struct store_why *why, const char *event)
+		      const char *canon, const struct store_why *why,
+		      const char *event)
 {
 	const char *created = sub->created ? sub->created : now(s);
-	long long id = insert_row(s, Q_SUB_INSERT, sub, created);
+	long long id = insert_row(s, Q_SUB_INSERT, sub, canon, created);
 
 	if (id <= 0)
 		return -1;
@@ -749,9 +1055,10 @@ static int insert_sub(struct store *s, const struct store_sub *sub,
 }
 
 static int put_new(struct store *s, const struct store_sub *sub,
-		   const struct store_why *why, enum store_outcome *outcome)
+		   const char *canon, const struct store_why *why,
+		   enum store_outcome *outcome)
 {
-	int erased = store_is_erased(s, sub->email);
+	int erased = is_erased(s, canon, sub->email);
 
 	if (erased < 0)
 		return -1;
@@ -760,16 +1067,17 @@ static int put_new(struct store *s, const struct store_sub *sub,
 		return 0;
 	}
 	*outcome = STORE_ADDED;
-	return insert_sub(s, sub, why, status_events[sub->status]);
+	return insert_sub(s, sub, canon, why, status_events[sub->status]);
 }
 
 /* Inserts sub if its address is new, which the caller knows is not
  * suppressed, deferring its event. Returns 1 if it was added, 0 if it
  * exists, or -1. */
 static int try_insert(struct store *s, const struct store_sub *sub,
-		      const struct store_why *why, enum store_outcome *outcome)
+		      const char *canon, const struct store_why *why,
+		      enum store_outcome *outcome)
 {
-	long long id = insert_row(s, Q_SUB_INSERT_NEW, sub,
+	long long id = insert_row(s, Q_SUB_INSERT_NEW, sub, canon,
 				  sub->created ? sub->created : now(s));
 
 	if (id <= 0)
@@ -822,21 +1130,23 @@ int store_sub_put(struct store *s, const struct store_sub *sub,
 		  const struct store_why *why, enum store_outcome *outcome)
 {
 	enum sub_status cur = SUB_PENDING;
+	const char *canon;
 	long long id = 0;
 	int own, ret;
 
 	if (tx_enter(s, &own))
 		return -1;
+	canon = canon_of(s, sub->email);
 	/* With no suppressions, trying the insert first saves a lookup
 	 * for every new address: the common case of an import. */
-	ret = s->no_supp ? try_insert(s, sub, why, outcome) : 0;
+	ret = s->no_supp ? try_insert(s, sub, canon, why, outcome) : 0;
 	if (ret)
 		return tx_leave(s, own, ret < 0 ? -1 : 0);
 	ret = flush_events(s);
 	if (!ret)
-		ret = lookup(s, sub->email, &id, &cur);
+		ret = lookup(s, canon, &id, &cur);
 	if (ret == 0)
-		ret = put_new(s, sub, why, outcome);
+		ret = put_new(s, sub, canon, why, outcome);
 	else if (ret == 1)
 		ret = put_existing(s, id, cur, sub, why, outcome);
 	return tx_leave(s, own, ret);
@@ -880,7 +1190,7 @@ int store_sub_suppress(struct store *s, const char *email,
 	/* a caller's transaction may have deferred events: write them */
 	if (tx_enter(s, &own) || flush_events(s))
 		return -1;
-	ret = lookup(s, email, &id, &cur);
+	ret = lookup(s, canon_of(s, email), &id, &cur);
 	*outcome = ret == 1 ? STORE_UNCHANGED : STORE_NOT_FOUND;
 	if (ret == 1 && suppress_applies(cur, status)) {
 		*outcome = STORE_UPDATED;
@@ -889,22 +1199,30 @@ int store_sub_suppress(struct store *s, const char *email,
 	return tx_leave(s, own, ret < 0 ? -1 : 0);
 }
 
-/* Resubscribing an erased address: off the suppression list, in anew. */
-static int unerase(struct store *s, const char *email,
-		   const struct store_why *why, enum store_outcome *outcome)
+/* Takes text's hash off the suppression list. 0 or -1. */
+static int supp_delete(struct store *s, const char *text)
 {
-	struct store_sub sub = { email, NULL, NULL, SUB_ACTIVE, NULL };
 	sqlite3_stmt *st = stmt(s, Q_SUPP_DELETE);
 	char hash[65];
 
 	if (!st)
 		return -1;
-	store_address_hash(email, hash);
+	hash_hex(text, hash);
 	bind_text(st, 1, hash);
-	if (run(s, st))
+	return run(s, st);
+}
+
+/* Resubscribing an erased address: off the suppression list (in both
+ * forms is_erased knows), in anew. */
+static int unerase(struct store *s, const char *email, const char *canon,
+		   const struct store_why *why, enum store_outcome *outcome)
+{
+	struct store_sub sub = { email, NULL, NULL, SUB_ACTIVE, NULL };
+
+	if (supp_delete(s, canon) || supp_delete(s, email))
 		return -1;
 	*outcome = STORE_ADDED;
-	return insert_sub(s, &sub, why, "resubscribe");
+	return insert_sub(s, &sub, canon, why, "resubscribe");
 }
 
 int store_sub_resubscribe(struct store *s, const char *email,
@@ -912,13 +1230,15 @@ int store_sub_resubscribe(struct store *s, const char *email,
 			  enum store_outcome *outcome)
 {
 	enum sub_status cur = SUB_PENDING;
+	const char *canon;
 	long long id = 0;
 	int own, ret;
 
 	/* a caller's transaction may have deferred events: write them */
 	if (tx_enter(s, &own) || flush_events(s))
 		return -1;
-	ret = lookup(s, email, &id, &cur);
+	canon = canon_of(s, email);
+	ret = lookup(s, canon, &id, &cur);
 	if (ret == 1 && !store_status_suppressed(cur)) {
 		*outcome = STORE_UNCHANGED;
 	} else if (ret == 1) {
@@ -926,16 +1246,16 @@ int store_sub_resubscribe(struct store *s, const char *email,
 		ret = set_status(s, id, SUB_ACTIVE, "resubscribe", why);
 	} else if (ret == 0) {
 		*outcome = STORE_NOT_FOUND;
-		ret = store_is_erased(s, email);
+		ret = is_erased(s, canon, email);
 		if (ret == 1)
-			ret = unerase(s, email, why, outcome);
+			ret = unerase(s, email, canon, why, outcome);
 	}
 	return tx_leave(s, own, ret < 0 ? -1 : 0);
 }
 
 /* Deletes the row (events and deliveries follow by ON DELETE CASCADE),
  * keeps the hash, and logs an erase that names nobody. */
-static int erase_row(struct store *s, const char *email, long long id,
+static int erase_row(struct store *s, const char *canon, long long id,
 		     const struct store_why *why)
 {
 	sqlite3_stmt *st = stmt(s, Q_SUPP_INSERT);
@@ -943,7 +1263,7 @@ static int erase_row(struct store *s, const char *email, long long id,
 
 	if (!st)
 		return -1;
-	store_address_hash(email, hash);
+	hash_hex(canon, hash);
 	bind_text(st, 1, hash);
 	bind_text(st, 2, "erased");
 	bind_text(st, 3, now(s));
@@ -963,18 +1283,20 @@ int store_sub_erase(struct store *s, const char *email,
 		    const struct store_why *why, enum store_outcome *outcome)
 {
 	enum sub_status cur = SUB_PENDING;
+	const char *canon;
 	long long id = 0;
 	int own, ret;
 
 	/* a caller's transaction may have deferred events: write them */
 	if (tx_enter(s, &own) || flush_events(s))
 		return -1;
-	ret = lookup(s, email, &id, &cur);
+	canon = canon_of(s, email);
+	ret = lookup(s, canon, &id, &cur);
 	if (ret == 1) {
 		*outcome = STORE_UPDATED;
-		ret = erase_row(s, email, id, why);
+		ret = erase_row(s, canon, id, why);
 	} else if (ret == 0) {
-		ret = store_is_erased(s, email);
+		ret = is_erased(s, canon, email);
 		*outcome = ret == 1 ? STORE_UNCHANGED : STORE_NOT_FOUND;
 	}
 	return tx_leave(s, own, ret < 0 ? -1 : 0);

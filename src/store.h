@@ -7,14 +7,29 @@
  * bulletin. Nothing outside store.c includes sqlite3.h.
  *
  * Tables (see the migrations in store.c for the full definitions):
- *   subscribers   id, email (UNIQUE, normalised), name, status, attrs
- *                 (a JSON object of extra CSV columns), created, updated
+ *   subscribers   id, email (normalised, as typed: where mail goes),
+ *                 canon (UNIQUE: the canonical identity, see address.h),
+ *                 name, status, attrs (a JSON object of extra CSV
+ *                 columns), created, updated
  *   campaigns     one per issue sent
  *   deliveries    campaign x subscriber send state
  *   events        append-only log: type, subscriber, campaign, method,
  *                 detail, created
- *   suppressions  SHA-256 (hex) of the normalised addresses of erased
+ *   suppressions  SHA-256 (hex) of the canonical identities of erased
  *                 people, so they are never added again
+ *
+ * One person, one row: every function taking an address finds the row
+ * by the address's canonical identity (address_canonical), so
+ * "ADA@example.org" and "\"ada\"@example.org" find the row added as
+ * "ada@example.org", and an erased address stays suppressed in every
+ * form. (Suppression entries written before schema 2 hashed the address
+ * as typed; an address is checked in that form too.)
+ *
+ * The file holds personal data: a new database is created mode 0600 in
+ * a new folder of mode 0700, and deleted content is overwritten
+ * (secure_delete), so an erased person leaves nothing in free pages.
+ * Older page images stay in the -wal file until the last connection
+ * closes, which checkpoints the WAL into the file and removes it.
  *
  * The rules that keep people who left out of the list live here:
  *  - every change of a subscriber's status appends an event in the same
@@ -78,10 +93,18 @@ struct store_why {
  * Opens the database at path, creating it (and its folder) when missing,
  * and applies pending migrations, each in its own transaction. Returns
  * the store, which the caller closes with store_close(), or NULL after
- * error() (cannot open, not a database, a schema newer than this
- * program).
+ * error(): cannot open or create; not a database; a database holding
+ * other tables and no bulletin schema (refused untouched: never
+ * migrated); a negative schema version (bulletin never writes one); a
+ * schema newer than this program.
  */
 struct store *store_open(const char *path);
+/*
+ * The same for a database that must exist already (commands that only
+ * read): never creates one. A missing file is an error() that names
+ * 'bulletin init'. An existing database is still migrated.
+ */
+struct store *store_open_existing(const char *path);
 /* Closes the database and frees s. NULL is allowed. */
 void store_close(struct store *s);
 /* The schema version this program migrates to (PRAGMA user_version). */
@@ -106,7 +129,7 @@ void store_rollback(struct store *s);
  * the next call with the same store; copy what must live longer. */
 struct store_row {
 	long long        id;
-	const char      *email;		/* normalised */
+	const char      *email;		/* normalised, as first added */
 	const char      *name;		/* NULL when there is none */
 	enum sub_status  status;
 	const char      *created;
@@ -116,14 +139,16 @@ struct store_row {
 };
 
 /*
- * Looks a subscriber up by normalised address. Returns 1 with *row
- * filled, 0 when there is none, or -1 after error().
+ * Looks a subscriber up by normalised address (by its canonical
+ * identity: row->email may be written differently). Returns 1 with
+ * *row filled, 0 when there is none, or -1 after error().
  */
 int store_sub_get(struct store *s, const char *email, struct store_row *row);
 
 /* A subscriber to add or update, as given by `sub add` or an import. */
 struct store_sub {
-	const char      *email;		/* normalised (address_normalize) */
+	const char      *email;		/* normalised (address_normalize); kept
+					 * as given for a new row */
 	const char      *name;		/* NULL or "": keep the current name */
 	const char      *attrs;		/* a JSON object merged into attrs, or
 					 * NULL; minified: a new row keeps it as
@@ -186,8 +211,8 @@ int store_sub_erase(struct store *s, const char *email,
  * -1 after error(). */
 int store_is_erased(struct store *s, const char *email);
 
-/* Writes the lower-case hex SHA-256 of the normalised address into hex
- * (65 bytes with the NUL): what the suppression list keeps. */
+/* Writes the lower-case hex SHA-256 of the address's canonical identity
+ * into hex (65 bytes with the NUL): what the suppression list keeps. */
 void store_address_hash(const char *email, char hex[65]);
 
 /* ---- reading many rows -------------------------------------------------- */

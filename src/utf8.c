@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "buf.h"
+
 /*
  * Strict UTF-8 decoding (RFC 3629) and display widths in the manner of
  * wcwidth(3), but independent of the locale so that the text part wraps the
@@ -281,4 +283,27 @@ size_t utf8_width(const char *s, size_t n)
 		n -= k;
 	}
 	return w;
+}
+
+void utf8_escape_controls(struct buf *out, const char *s, size_t n)
+{
+	size_t k;
+	uint32_t cp;
+
+	for (; n; s += k, n -= k) {
+		k = utf8_decode(s, n, &cp);
+		if (!k) {
+			buf_addf(out, "\\x%02x", (unsigned char)*s);
+			k = 1;
+		} else if (cp == '\t' || cp == '\n' || cp == '\r') {
+			buf_adds(out, cp == '\t' ? "\\t" : cp == '\n' ? "\\n" :
+				 "\\r");
+		} else if (cp < 0x20 || cp == 0x7f) {
+			buf_addf(out, "\\x%02x", (unsigned)cp);
+		} else if (cp >= 0x80 && cp <= 0x9f) {
+			buf_addf(out, "\\u%04x", (unsigned)cp);
+		} else {
+			buf_add(out, s, k);
+		}
+	}
 }

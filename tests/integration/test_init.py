@@ -29,6 +29,9 @@ def test_init_creates_config_secret_and_database(tmp_path):
         assert path.exists()
         assert str(path.relative_to(tmp_path)) in proc.stdout
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    # the database holds personal data: its owner's alone, and its folder
+    assert stat.S_IMODE(dbpath.stat().st_mode) == 0o600
+    assert stat.S_IMODE(dbpath.parent.stat().st_mode) == 0o700
     assert re.fullmatch(r"[0-9a-f]{64}", secret.read_text())
     with sqlite3.connect(dbpath) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] >= 1

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import signal
+import stat
 import sqlite3
 import subprocess
 import time
@@ -202,6 +203,7 @@ def test_hard_names_are_stored_and_shown_verbatim(project):
 
 
 def test_show_unknown_exits_66(project):
+    project.run("sub", "add", "somebody@example.org", check=True)
     proc = project.run("sub", "show", "nobody@example.org")
     assert proc.returncode == EX_NOINPUT
     assert "no subscriber 'nobody@example.org'" in proc.stderr
@@ -275,7 +277,8 @@ def test_rm_erases_data_and_keeps_hash(project):
                      " updated) VALUES ('2026-11', ?, 'now')", (sid,))
     proc = project.run("sub", "rm", "Gone@EXAMPLE.ORG", check=True)
     assert "erased Gone@example.org" in proc.stdout
-    digest = hashlib.sha256(b"Gone@example.org").hexdigest()
+    # the hash of the canonical identity: every form of the address
+    digest = hashlib.sha256(b"gone@example.org").hexdigest()
     with db(project) as conn:
         assert conn.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 0
@@ -289,7 +292,8 @@ def test_rm_erases_data_and_keeps_hash(project):
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("VACUUM")
     raw = (project.path / "subscribers" / "bulletin.db").read_bytes()
-    for secret in (b"Gone@example.org", b"Gone Person", b"private reason"):
+    for secret in (b"Gone@example.org", b"gone@example.org", b"Gone Person",
+                   b"private reason"):
         assert secret not in raw
 
     proc = project.run("sub", "add", "Gone@example.org")
@@ -623,3 +627,231 @@ def test_sigkill_during_import_leaves_database_as_it_was(project):
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 3
     proc = project.run("sub", "import", "-", input=rows_csv(10), check=True)
     assert summary(added=10) in proc.stdout
+
+
+# ---- one person, one row ------------------------------------------------------
+
+EX_CANTCREAT = 73
+NO_DB = "no database 'subscribers/bulletin.db': 'bulletin init' creates one"
+
+
+@pytest.mark.parametrize("again", [
+    "ADA@example.org", "Ada@example.org", '"ada"@example.org',
+    '"ADA"@Example.org'])
+def test_unsubscribed_stays_so_in_every_form(project, again):
+    project.run("sub", "add", "ada@example.org", check=True)
+    project.run("sub", "unsubscribe", "ada@example.org", check=True)
+    proc = project.run("sub", "add", again)
+    assert proc.returncode == EX_DATAERR
+    normalized = again.replace("Example.org", "example.org")
+    assert (f"'{normalized}' (as 'ada@example.org') is unsubscribed: not "
+            "added") in proc.stderr
+    assert count(project) == 1
+    assert status(project, "ada@example.org") == "unsubscribed"
+    # and the other commands find the same row
+    show = project.run("sub", "show", again, check=True).stdout
+    assert "email:    ada@example.org\n" in show
+    assert "status:   unsubscribed\n" in show
+
+
+def test_same_person_added_twice_is_unchanged(project):
+    project.run("sub", "add", "Ada@example.org", check=True)
+    proc = project.run("sub", "add", '"ada"@example.org', check=True)
+    assert proc.stdout == ('"ada"@example.org (as \'Ada@example.org\') is '
+                           "already subscribed: unchanged\n")
+    assert count(project) == 1
+
+
+def test_erased_stays_erased_in_every_form(project):
+    project.run("sub", "add", "erase.me@example.org", check=True)
+    project.run("sub", "rm", "erase.me@example.org", check=True)
+    proc = project.run("sub", "add", "Erase.Me@example.org")
+    assert proc.returncode == EX_DATAERR
+    assert ("'Erase.Me@example.org' was erased and is on the suppression "
+            "list: not added") in proc.stderr
+    path = write(project, "e.csv", 'email\n"""ERASE.ME""@example.org"\n')
+    proc = project.run("sub", "import", path, check=True)
+    assert summary(suppressed=1) in proc.stdout
+    assert count(project) == 0
+
+
+def test_import_keeps_one_row_per_person(project):
+    path = write(project, "c.csv", "email,name\nCase@example.org,First\n"
+                 "case@example.org,\nCASE@example.org,\n")
+    proc = project.run("sub", "import", path, check=True)
+    assert summary(added=1, unchanged=2) in proc.stdout
+    assert count(project) == 1
+    with db(project) as conn:
+        assert conn.execute("SELECT email, name FROM subscribers").fetchall() \
+            == [("Case@example.org", "First")]
+    # an import after that changes nothing, whatever the form
+    proc = project.run("sub", "import", path, check=True)
+    assert summary(unchanged=3) in proc.stdout
+
+
+def test_address_longer_than_a_path_refused(project):
+    local = "x" * 64
+    domain = ".".join(["d" * 63, "d" * 63, "d" * 61])     # 189 octets
+    ok, long = f"{local}@{domain}", f"{local}@{domain}d"  # 254, 255
+    project.run("sub", "add", ok, check=True)
+    proc = project.run("sub", "add", long)
+    assert proc.returncode == EX_DATAERR
+    assert "address longer than 254 octets" in proc.stderr
+    path = write(project, "l.csv", f"email\n{long}\n")
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    assert "l.csv:2: invalid address" in proc.stderr
+    assert "address longer than 254 octets" in proc.stderr
+    assert count(project) == 1
+
+
+def v1_database(path, rows):
+    """A version 1 database, as bulletin 0.1 wrote it, with rows."""
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE subscribers (id INTEGER PRIMARY KEY, email TEXT NOT"
+            " NULL UNIQUE, name TEXT, status TEXT NOT NULL, attrs TEXT,"
+            " created TEXT NOT NULL, updated TEXT NOT NULL);"
+            "CREATE TABLE campaigns (id TEXT PRIMARY KEY, subject TEXT NOT"
+            " NULL, content_hash TEXT NOT NULL, created TEXT NOT NULL,"
+            " started TEXT, finished TEXT);"
+            "CREATE TABLE deliveries (campaign_id TEXT NOT NULL REFERENCES"
+            " campaigns(id) ON DELETE CASCADE, subscriber_id INTEGER NOT NULL"
+            " REFERENCES subscribers(id) ON DELETE CASCADE, state TEXT NOT"
+            " NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,"
+            " next_attempt TEXT, last_reply TEXT, message_id TEXT, updated"
+            " TEXT NOT NULL, PRIMARY KEY (campaign_id, subscriber_id))"
+            " WITHOUT ROWID;"
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+            " subscriber_id INTEGER REFERENCES subscribers(id) ON DELETE"
+            " CASCADE, campaign_id TEXT REFERENCES campaigns(id) ON DELETE"
+            " SET NULL, method TEXT NOT NULL, detail TEXT, created TEXT NOT"
+            " NULL);"
+            "CREATE TABLE suppressions (hash TEXT PRIMARY KEY, reason TEXT NOT"
+            " NULL, created TEXT NOT NULL) WITHOUT ROWID;"
+            "PRAGMA user_version = 1;")
+        for i, (email, st) in enumerate(rows, 1):
+            conn.execute("INSERT INTO subscribers VALUES (?, ?, NULL, ?, NULL,"
+                         " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                         (i, email, st))
+            conn.execute("INSERT INTO events (type, subscriber_id, method,"
+                         " created) VALUES ('subscribe', ?, 'import', 'now')",
+                         (i,))
+
+
+def test_upgrade_merges_duplicates(project):
+    v1_database(project.path / "subscribers" / "bulletin.db",
+                [("Case@example.org", "active"), ("case@example.org", "bounced"),
+                 ("CASE@example.org", "pending"), ("solo@example.org", "active")])
+    proc = project.run("sub", "list", "--format", "csv", check=True)
+    rows = list(csv.reader(io.StringIO(proc.stdout)))[1:]
+    assert [(r[0], r[2]) for r in rows] == [("case@example.org", "bounced"),
+                                            ("solo@example.org", "active")]
+    show = project.run("sub", "show", "CASE@example.org", check=True).stdout
+    assert show.split("history:\n")[1].count("subscribe") == 3
+
+
+# ---- commands that only read never create a database --------------------------
+
+READERS = [["sub", "list"], ["sub", "show", "a@example.org"],
+           ["sub", "export"], ["sub", "stats"],
+           ["sub", "import", "p.csv", "--dry-run"],
+           ["sub", "import", "--dry", "p.csv"]]
+
+
+@pytest.mark.parametrize("args", READERS)
+def test_readers_never_create_the_database(project, args):
+    write(project, "p.csv", "email\na@example.org\n")
+    proc = project.run(*args)
+    assert proc.returncode == EX_NOINPUT
+    assert NO_DB in proc.stderr
+    assert "check [store] path" in proc.stderr
+    assert proc.stdout == ""
+    assert list((project.path / "subscribers").iterdir()) == []
+    # a mistyped folder is not made either
+    proc = project.run(*args, env={"BULLETIN_STORE_PATH": "typo/x.db"})
+    assert proc.returncode == EX_NOINPUT
+    assert "no database 'typo/x.db'" in proc.stderr
+    assert not (project.path / "typo").exists()
+
+
+def test_usage_mistakes_come_before_the_missing_database(project):
+    proc = project.run("sub", "list", "--format", "xml")
+    assert proc.returncode == EX_USAGE
+    assert "unknown format 'xml' (table, csv or json)" in proc.stderr
+    assert NO_DB not in proc.stderr
+
+
+def test_writers_create_a_private_database(project):
+    proc = project.run("sub", "add", "a@example.org",
+                       env={"BULLETIN_STORE_PATH": "data/new/list.db"})
+    assert proc.returncode == 0, proc.stderr
+    folder = project.path / "data" / "new"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "list.db").stat().st_mode) == 0o600
+    proc = project.run("sub", "list",
+                       env={"BULLETIN_STORE_PATH": "data/new/list.db"})
+    assert proc.returncode == 0 and "a@example.org" in proc.stdout
+
+
+def foreign(project, sql):
+    path = project.path / "subscribers" / "bulletin.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(sql)
+    return path, path.read_bytes()
+
+
+@pytest.mark.parametrize("args,code", [(["sub", "list"], EX_NOINPUT),
+                                       (["sub", "add", "a@example.org"],
+                                        EX_CANTCREAT)])
+def test_foreign_database_refused_untouched(project, args, code):
+    path, before = foreign(project, "CREATE TABLE notes (t TEXT);"
+                                    "INSERT INTO notes VALUES ('mine');")
+    proc = project.run(*args)
+    assert proc.returncode == code
+    assert ("database 'subscribers/bulletin.db' holds other tables and no "
+            "bulletin schema: not using it") in proc.stderr
+    assert path.read_bytes() == before
+    assert not path.with_name("bulletin.db-wal").exists()
+
+
+def test_negative_schema_version_refused(project):
+    path, before = foreign(project, "PRAGMA user_version = -7;")
+    proc = project.run("sub", "stats")
+    assert proc.returncode == EX_NOINPUT
+    assert ("database 'subscribers/bulletin.db' has schema version -7, which "
+            "bulletin never writes: it is not a bulletin database, or it is "
+            "damaged") in proc.stderr
+    assert path.read_bytes() == before
+
+
+# ---- stored text never reaches the terminal raw ---------------------------
+
+def test_show_and_list_escape_control_characters(project):
+    project.run("sub", "add", "t@example.org", check=True)
+    project.run("sub", "unsubscribe", "t@example.org", "--reason",
+                "\x1b[31mred\x07 and\nnewline", check=True)
+    with db(project) as conn:
+        conn.execute("UPDATE subscribers SET name = ?",
+                     ("Evil\x1b]0;pwned\x07 \u009b2J Name",))
+    show = project.run("sub", "show", "t@example.org", check=True).stdout
+    assert "\\x1b[31mred\\x07 and\\nnewline" in show
+    assert "name:     Evil\\x1b]0;pwned\\x07 \\u009b2J Name\n" in show
+    table = project.run("sub", "list", check=True).stdout
+    assert "Evil\\x1b]0;pwned\\x07 \\u009b2J Name" in table
+    for out in (show, table):
+        assert not any(c in out for c in "\x1b\x07\u009b")
+    # the table stays aligned on the escaped text
+    lines = table.splitlines()
+    assert lines[0].index("status") == lines[1].index("unsubscribed")
+    # CSV and JSON are data for programs: the value as stored
+    listed = json.loads(project.run("sub", "list", "--format", "json",
+                                    check=True).stdout)
+    assert listed[0]["name"] == "Evil\x1b]0;pwned\x07 \u009b2J Name"
+
+
+def test_invalid_address_echoed_escaped(project):
+    proc = project.run("sub", "add", "\x1b[2Jx@example.org")
+    assert proc.returncode == EX_DATAERR
+    assert "invalid address '\\x1b[2Jx@example.org'" in proc.stderr
+    assert "\x1b" not in proc.stderr

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "address.h"
+#include "buf.h"
 
 /* Length cases, spelled out so the table shows the exact octets. */
 #define X10 "xxxxxxxxxx"
@@ -26,6 +27,13 @@
 #define L62 L61 "x"
 #define D253 L63 "." L63 "." L63 "." L61	/* 63*3 + 61 + 3 dots */
 #define D254 L63 "." L63 "." L63 "." L62
+#define L60 X10 X10 X10 X10 X10 X10
+#define D252 L63 "." L63 "." L63 "." L60
+#define D189 L63 "." L63 "." L61		/* with a 64-octet local part: 254 */
+#define D190 L63 "." L63 "." L62
+/* 12 U-labels of 6 octets grow to 11 as A-labels (xn--fsqu00a) */
+#define CJK4 "例子.例子.例子.例子."
+#define CJK12 CJK4 CJK4 CJK4
 
 struct addr_case {
 	const char *in;
@@ -114,8 +122,10 @@ static const struct addr_case cases[] = {
 	{ L64 "@example.org", L64 "@example.org", NULL },
 	/* RFC 5321 §4.5.3.1.2 (RFC 1035 §2.3.4): a 63-octet label */
 	{ "a@" L63 ".org", "a@" L63 ".org", NULL },
-	/* RFC 5321 §4.5.3.1.2: a 253-octet domain */
-	{ "a@" D253, "a@" D253, NULL },
+	/* RFC 5321 §4.5.3.1.2: a 252-octet domain (253 leaves no room, below) */
+	{ "a@" D252, "a@" D252, NULL },
+	/* RFC 5321 §4.5.3.1.3: a path of 256 octets, 254 without "<>" */
+	{ L64 "@" D189, L64 "@" D189, NULL },
 
 	/* ---- refused ---- */
 	/* RFC 5321 §4.1.2 Mailbox: both parts are required */
@@ -188,6 +198,11 @@ static const struct addr_case cases[] = {
 	{ "a@" L64 ".org", NULL, "domain label longer than 63 octets" },
 	/* RFC 5321 §4.5.3.1.2: 253 octets at most (255 less brackets) */
 	{ "a@" D254, NULL, "domain longer than 253 octets" },
+	/* RFC 5321 §4.5.3.1.3: the whole path, 254 octets without "<>" */
+	{ "a@" D253, NULL, "address longer than 254 octets" },
+	{ L64 "@" D190, NULL, "address longer than 254 octets" },
+	/* RFC 5321 §4.5.3.1.3: counted after IDNA (225 octets as typed) */
+	{ L64 "@" L63 "." CJK12 "广告", NULL, "address longer than 254 octets" },
 	/* RFC 5321 §4.1.2 Ldh-str: no hyphen at either end of a label */
 	{ "user@-example.org", NULL, "hyphen" },
 	{ "user@example-.org", NULL, "hyphen" },
@@ -387,6 +402,130 @@ static void test_check_name(void **state)
 	assert_non_null(strstr(address_check_name("\xe4\xb8"), "UTF-8"));
 }
 
+/* ---- canonical identity ------------------------------------------------ */
+
+struct canon_case {
+	const char *in;		/* as typed: normalised first */
+	const char *canon;
+};
+
+static const struct canon_case canons[] = {
+	{ "ada@example.org", "ada@example.org" },
+	/* case-insensitive local part: what every large provider does */
+	{ "Ada@Example.ORG", "ada@example.org" },
+	{ "ADA@example.org", "ada@example.org" },
+	{ "Erase.Me@example.org", "erase.me@example.org" },
+	/* dots and plus-tags are part of the identity (no provider rules) */
+	{ "First.Last+News@example.org", "first.last+news@example.org" },
+	/* needless quotes go: a quoted dot-atom is the dot-atom */
+	{ "\"ada\"@example.org", "ada@example.org" },
+	{ "\"Ada\"@example.org", "ada@example.org" },
+	{ "\"a.b\"@example.org", "a.b@example.org" },
+	{ "\"!#$%&'*+-/=?^_`{|}~\"@example.org", "!#$%&'*+-/=?^_`{|}~@example.org" },
+	/* a needless quoted-pair is the character itself */
+	{ "\"j\\ohn\"@example.org", "john@example.org" },
+	/* quotes that are needed stay, content lower-cased */
+	{ "\"John Doe\"@example.org", "\"john doe\"@example.org" },
+	{ "\"John\\ Doe\"@example.org", "\"john doe\"@example.org" },
+	{ "\"a..b\"@example.org", "\"a..b\"@example.org" },
+	{ "\".a\"@example.org", "\".a\"@example.org" },
+	{ "\"a.\"@example.org", "\"a.\"@example.org" },
+	{ "\"Abc@Def\"@example.com", "\"abc@def\"@example.com" },
+	/* only '"' and '\\' stay escaped */
+	{ "\"a\\\"B\"@example.org", "\"a\\\"b\"@example.org" },
+	{ "\"a\\\\B\"@example.org", "\"a\\\\b\"@example.org" },
+	/* IDNA: U-labels and A-labels of one domain are one identity */
+	{ "User@BÜCHER.de", "user@xn--bcher-kva.de" },
+	{ "user@XN--Bcher-KVA.de", "user@xn--bcher-kva.de" },
+	{ "Ada@例子.广告", "ada@xn--fsqu00a.xn--4rr70v" },
+	/* address literals */
+	{ "User@[192.0.2.1]", "user@[192.0.2.1]" },
+	{ "user@[IPv6:2001:DB8::1]", "user@[ipv6:2001:db8::1]" },
+};
+
+static char *canonical(const char *in)
+{
+	struct buf out = BUF_INIT;
+	const char *why = NULL;
+	char *norm = NULL;
+
+	assert_int_equal(address_normalize(in, &norm, &why), 0);
+	address_canonical(norm, &out);
+	free(norm);
+	return buf_detach(&out, NULL);
+}
+
+static void test_canonical_table(void **state)
+{
+	size_t failures = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(canons) / sizeof(canons[0]); i++) {
+		char *got = canonical(canons[i].in);
+		char *again = canonical(got);
+
+		/* the canonical form is itself an address, its own identity */
+		if (strcmp(got, canons[i].canon) || strcmp(again, got)) {
+			print_error("case %zu '%s': got '%s' then '%s', want '%s'\n",
+				    i, canons[i].in, got, again, canons[i].canon);
+			failures++;
+		}
+		free(got);
+		free(again);
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* The forms of the issue's reproductions are one person; others are not. */
+static void test_canonical_same_person(void **state)
+{
+	static const char *const ada[] = {
+		"ada@example.org", "ADA@example.org", "Ada@EXAMPLE.ORG",
+		"\"ada\"@example.org", "\"ADA\"@Example.org", "\"a\\da\"@example.org",
+	};
+	static const char *const others[] = {
+		"ada.l@example.org", "ada@example.com", "\"ada \"@example.org",
+		"ada+x@example.org",
+	};
+	char *first = canonical(ada[0]);
+
+	(void)state;
+	for (size_t i = 1; i < sizeof(ada) / sizeof(ada[0]); i++) {
+		char *c = canonical(ada[i]);
+
+		assert_string_equal(c, first);
+		free(c);
+	}
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		char *c = canonical(others[i]);
+
+		assert_string_not_equal(c, first);
+		free(c);
+	}
+	free(first);
+}
+
+/* Stored data may be anything: the result is defined, nothing breaks. */
+static void test_canonical_of_anything(void **state)
+{
+	static const char *const in[][2] = {
+		{ "", "" }, { "NoAt", "noat" }, { "\"", "\"" }, { "\"@X", "\"@x" },
+		{ "\"\"@X", "\"\"@x" }, { "\"a\\\"@X", "\"a\\\\\"@x" },
+		{ "A@B@C", "a@b@c" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct buf out = BUF_INIT;
+
+		buf_adds(&out, "kept:");
+		address_canonical(in[i][0], &out);
+		assert_memory_equal(out.data, "kept:", 5);
+		assert_string_equal(out.data + 5, in[i][1]);
+		buf_release(&out);
+	}
+}
+
 static void test_outputs_on_failure(void **state)
 {
 	char *norm = (char *)"x";
@@ -407,6 +546,9 @@ int main(void)
 		cmocka_unit_test(test_long_display_name),
 		cmocka_unit_test(test_check_name),
 		cmocka_unit_test(test_outputs_on_failure),
+		cmocka_unit_test(test_canonical_table),
+		cmocka_unit_test(test_canonical_same_person),
+		cmocka_unit_test(test_canonical_of_anything),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

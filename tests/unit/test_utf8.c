@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "buf.h"
 #include "utf8.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -55,6 +56,39 @@ static const struct seq invalid[] = {
 	{ "\xe4\x41\xad", 3, 0, "ASCII inside a three-byte sequence" },
 	{ "\xf0\x9f\x98\xc3", 4, 0, "lead byte inside a four-byte sequence" },
 };
+
+/* What a terminal would act on comes out visible; the rest unchanged. */
+static void escape_controls_for_terminals(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "plain text", "plain text" },
+		{ "Zoë 李小龍 محمد 🦊", "Zoë 李小龍 محمد 🦊" },
+		{ "back\\slash \"quoted\"", "back\\slash \"quoted\"" },
+		{ "\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m" },
+		{ "bell\a tab\t nl\n cr\r", "bell\\x07 tab\\t nl\\n cr\\r" },
+		{ "del\x7f", "del\\x7f" },
+		/* C1: U+009B is CSI for terminals that read 8-bit controls */
+		{ "\xc2\x9b" "2J \xc2\x85", "\\u009b2J \\u0085" },
+		/* U+00A0 is the first printable code point after C1 */
+		{ "\xc2\xa0", "\xc2\xa0" },
+		/* invalid UTF-8: each bad byte */
+		{ "a\xff\xc3(", "a\\xff\\xc3(" },
+	};
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&out);
+		utf8_escape_controls(&out, cases[i][0], strlen(cases[i][0]));
+		assert_string_equal(out.data, cases[i][1]);
+	}
+	/* n bytes, not up to a NUL */
+	buf_reset(&out);
+	utf8_escape_controls(&out, "a\0b", 3);
+	assert_int_equal(out.len, 6);
+	assert_memory_equal(out.data, "a\\x00b", 6);
+	buf_release(&out);
+}
 
 static void decode_accepts_valid_sequences(void **state)
 {
@@ -213,6 +247,7 @@ int main(void)
 		cmocka_unit_test(valid_checks_whole_strings),
 		cmocka_unit_test(cp_width_follows_unicode),
 		cmocka_unit_test(width_of_strings_adds_up),
+		cmocka_unit_test(escape_controls_for_terminals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
