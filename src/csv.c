@@ -379,7 +379,12 @@ int csv_read(struct csv_reader *r, struct csv_record *rec,
 	r->nfields = 0;
 	why = read_fields(r, &last);
 	if (why) {
-		rec->last = drop_broken(r, why, last ? last : r->line);
+		/* at the end of the input, the line after a final line end
+		 * does not exist */
+		last = last ? last : r->line;
+		if (r->eof && r->pos == r->end && last > csv_lines(r))
+			last = csv_lines(r);
+		rec->last = drop_broken(r, why, last);
 		*reason = r->reason.data;
 		return -1;
 	}

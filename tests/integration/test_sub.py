@@ -383,7 +383,7 @@ GOOD = ("\ufeffEmail,Name,City\r\n"
 def test_import_adds_with_attributes(project):
     path = write(project, "good.csv", GOOD)
     proc = project.run("sub", "import", path, check=True)
-    assert proc.stdout.startswith(summary(added=3))
+    assert proc.stdout.startswith("lines 4: " + summary(added=3))
     with db(project) as conn:
         rows = conn.execute("SELECT email, name, status, attrs FROM subscribers"
                             " ORDER BY id").fetchall()
@@ -401,7 +401,7 @@ def test_import_is_idempotent(project):
         before = conn.execute("SELECT * FROM subscribers").fetchall()
         nevents = conn.execute("SELECT count(*) FROM events").fetchone()[0]
     proc = project.run("sub", "import", path, check=True)
-    assert proc.stdout.startswith(summary(unchanged=3))
+    assert proc.stdout.startswith("lines 4: " + summary(unchanged=3))
     with db(project) as conn:
         assert conn.execute("SELECT * FROM subscribers").fetchall() == before
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == nevents
@@ -413,7 +413,7 @@ def test_import_updates_changed_rows(project):
     changed = changed.replace("香港", "")  # an empty field changes nothing
     proc = project.run("sub", "import", write(project, "b.csv", changed),
                        check=True)
-    assert proc.stdout.startswith(summary(updated=1, unchanged=2))
+    assert proc.stdout.startswith("lines 4: " + summary(updated=1, unchanged=2))
     with db(project) as conn:
         assert conn.execute("SELECT attrs FROM subscribers WHERE email ="
                             " 'li@example.org'").fetchone()[0] == \
@@ -447,20 +447,31 @@ def test_import_malformed_lines_reported_with_line_numbers(project):
             b'quote@example.org,Eight "x",Paris\n'         # 9
             b"ok3@example.org,Nine,Paris\n"                # 10
             b'open@example.org,"never closed,Paris\n'      # 11
-            b"lost@example.org,Lost,Paris\n")
+            b"kept@example.org,Kept,Paris\n")              # 12
     path = write(project, "bad.csv", data)
     proc = project.run("sub", "import", path)
     assert proc.returncode == EX_DATAERR
     errors = proc.stderr.splitlines()
     lines = [int(e.split(":")[1]) for e in errors]
-    assert lines == [3, 4, 6, 7, 9, 11], proc.stderr
+    assert lines == [3, 4, 5, 6, 7, 9, 11], proc.stderr
     assert all(e.startswith(f"{path}:") for e in errors)
     assert "expected 3 fields, found 2" in errors[0]
-    assert "invalid name" in errors[1]
-    assert "invalid address 'bad-address'" in errors[2]
-    assert "UTF-8" in errors[3]
-    assert summary(added=3, rejected=6) in proc.stdout
-    assert count(project) == 3
+    # a line break in a name: a stray quote, most likely; line 5 is
+    # read again, as a record of its own
+    assert ("line break in the name field (the quote opened on line 4 may"
+            " be stray: lines 5-5 are read again)") in errors[1]
+    assert "quote inside an unquoted field" in errors[2]
+    assert "invalid address 'bad-address'" in errors[3]
+    assert "UTF-8" in errors[4]
+    # the quote left open on line 11 does not swallow line 12
+    assert ("quoted field not closed at the end of the file on line 12"
+            " (the quote opened on line 11 may be stray: lines 12-12 are"
+            " read again)") in errors[6]
+    assert ("lines 12: " + summary(added=4, rejected=7)
+            + " (first: line 3-3: expected 3 fields, found 2)\n"
+            == proc.stdout)
+    assert count(project) == 4
+    assert status(project, "kept@example.org") == "active"
 
 
 def test_import_atomic_imports_nothing_on_error(project):

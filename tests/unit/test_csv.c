@@ -160,7 +160,7 @@ static void test_unterminated_quote(void **state)
 	/* the quote may be stray: the lines after it are read again */
 	check("a,b\n\"open,x\ny,z\n",
 	      "1:[a][b]\n2:E:quoted field not closed at the end of the file "
-	      "on line 4 (the quote opened on line 2 may be stray: lines 3-4 "
+	      "on line 3 (the quote opened on line 2 may be stray: lines 3-3 "
 	      "are read again)\n3:[y][z]\n");
 	check("x\ny,\"", "1:[x]\n2:E:quoted field not closed at the end of the file\n");
 }
