@@ -520,6 +520,106 @@ def test_import_missing_file_and_bad_header(project):
     assert proc.returncode == EX_DATAERR and "repeats" in proc.stderr
 
 
+# ---- hostile input: every line accounted for ---------------------------------
+
+def stray_quote_csv(n, stray, quoted_at=None):
+    """email,name rows 2..n+1; a stray quote opens line stray's name,
+    and line quoted_at (if any) has a properly quoted name."""
+    rows = ["email,name"]
+    for i in range(2, n + 2):
+        name = f"Name {i}"
+        if i == stray:
+            name = '"' + name
+        elif i == quoted_at:
+            name = f'"Name, {i}"'
+        rows.append(f"u{i}@example.org,{name}")
+    return "\n".join(rows) + "\n"
+
+
+def test_import_stray_quote_loses_only_its_line(project):
+    path = write(project, "stray.csv", stray_quote_csv(5000, 37))
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    why = ("record spans more than 100 lines on line 137 (the quote opened"
+           " on line 37 may be stray: lines 38-137 are read again)")
+    assert proc.stderr == f"{path}:37: {why}\n"
+    assert proc.stdout == ("lines 5001: " + summary(added=4999, rejected=1)
+                           + f" (line 37-37: {why})\n")
+    assert count(project) == 4999
+    assert status(project, "u37@example.org") is None
+    assert status(project, "u38@example.org") == "active"
+    assert status(project, "u5001@example.org") == "active"
+
+
+def test_import_stray_quote_closed_by_a_later_quote(project):
+    path = write(project, "s.csv", stray_quote_csv(200, 37, quoted_at=50))
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    assert proc.stderr == (
+        f"{path}:37: text after a closing quote on line 50 (the quote opened"
+        " on line 37 may be stray: lines 38-50 are read again)\n")
+    assert proc.stdout.startswith("lines 201: " + summary(added=199,
+                                                           rejected=1))
+    with db(project) as conn:
+        assert conn.execute("SELECT name FROM subscribers WHERE email ="
+                            " 'u50@example.org'").fetchone() == ("Name, 50",)
+
+
+def test_import_stray_quote_that_closes_cleanly(project):
+    # the stray quote of line 2 closes at the end of line 3: one record
+    # of the right width, but a line break in the name gives it away
+    text = ("email,name\n"
+            'a@example.org,"Ann\n'
+            'b@example.org,Bob"\n'
+            "c@example.org,Cid\n")
+    path = write(project, "c.csv", text)
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    assert proc.stderr.splitlines() == [
+        f"{path}:2: line break in the name field (the quote opened on line 2"
+        " may be stray: lines 3-3 are read again)",
+        f"{path}:3: quote inside an unquoted field"]
+    assert proc.stdout.startswith("lines 4: " + summary(added=1, rejected=2)
+                                  + " (first: line 2-2: line break")
+    assert count(project) == 1
+
+
+def test_import_nul_in_a_multi_line_field_rejects_that_record(project):
+    data = (b"email,name,notes\n"
+            b'a@example.org,Ann,"call back\n'
+            b"about \0 the\n"
+            b'x@example.org,Mallory,"\n'           # notes text, not a row
+            b"d@example.org,Dan,\n"
+            b"e@example.org,E\0ve,\n")
+    path = write(project, "n.csv", data)
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    assert proc.stderr.splitlines() == [f"{path}:2-4: NUL byte on line 3",
+                                        f"{path}:6: NUL byte"]
+    assert proc.stdout.startswith("lines 6: " + summary(added=1, rejected=2)
+                                  + " (first: line 2-4: NUL byte on line 3)")
+    with db(project) as conn:
+        assert conn.execute("SELECT email, name FROM subscribers").fetchall() \
+            == [("d@example.org", "Dan")]
+
+
+@pytest.mark.parametrize("header, shown", [
+    ('email,"two\nlines"', "two?lines"),
+    ("email,tab\there", "tab?here"),
+    ("email,bell\x07", "bell?"),
+    ("email,del\x7f", "del?"),
+])
+def test_import_refuses_control_characters_in_column_names(project, header,
+                                                           shown):
+    path = write(project, "h.csv", header + "\nok@example.org,x\n")
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    assert (f"{path}:1: column name '{shown}': control characters and line"
+            " breaks are not allowed") in proc.stderr
+    assert proc.stdout == ""
+    assert count(project) == 0
+
+
 # ---- export ----------------------------------------------------------------
 
 def test_export_import_round_trip(project, tmp_path):
@@ -549,6 +649,36 @@ def test_export_import_round_trip(project, tmp_path):
     # and back into the first project: nothing to do
     proc = project.run("sub", "import", "-", input=second, check=True)
     assert summary(unchanged=len(HARD_NAMES) + 1) in proc.stdout
+
+
+# Column names that JSON paths get wrong: escapes, path syntax, quotes.
+ODD_COLUMNS = ["back\\slash", 'say "hi"', "a.b", "$x", "arr[0]", "'single'",
+               "a,b", "{}", "ünï 中", "x\\\"y", "\\u0041", "*"]
+
+
+def test_export_round_trip_odd_column_names(project, tmp_path):
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["email", *ODD_COLUMNS])
+    rows = []
+    for i in range(3):
+        values = [f"{c}={i}\\n" if i != 1 else f"line\n{c}, \"{i}\""
+                  for c in ODD_COLUMNS]
+        rows.append([f"p{i}@example.org", *values])
+        w.writerow(rows[-1])
+    proc = project.run("sub", "import", "-", input=out.getvalue(), check=True)
+    assert summary(added=3) in proc.stdout
+    first = project.run("sub", "export", check=True).stdout
+    got = list(csv.reader(io.StringIO(first)))
+    order = sorted(ODD_COLUMNS)
+    assert got[0] == ["email", "name", "status", "created", *order]
+    for row, want in zip(got[1:], rows):
+        assert row[0] == want[0]
+        assert row[4:] == [want[1 + ODD_COLUMNS.index(c)] for c in order]
+    (tmp_path / "other").mkdir()
+    other = type(project)(tmp_path / "other")
+    other.run("sub", "import", "-", input=first, check=True)
+    assert other.run("sub", "export", check=True).stdout == first
 
 
 def test_export_status_filter(project):
