@@ -1,6 +1,8 @@
 """bulletin sub: the subscriber list, driven as a user would drive it."""
 
+import array
 import csv
+import fcntl
 import hashlib
 import io
 import json
@@ -8,6 +10,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import termios
 import time
 import unicodedata
 
@@ -742,22 +745,59 @@ def test_concurrent_import_and_commands(project):
     assert count(project) == 50000 + done
 
 
+def wait_blocked_on_stdin(proc, pipe, timeout=60):
+    """Waits until proc has read everything written to pipe and sits in
+    read(0, ...) for more: every complete row sent has been processed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the importer exited early"
+        pending = array.array("i", [0])
+        fcntl.ioctl(pipe.fileno(), termios.FIONREAD, pending)
+        try:
+            with open(f"/proc/{proc.pid}/syscall") as f:
+                call = f.read().split()
+        except OSError:
+            call = []
+        # syscall 0 is read on x86-64, its first argument the descriptor
+        if pending[0] == 0 and call[:2] == ["0", "0x0"]:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the importer never came back to read its input")
+
+
 def test_sigkill_during_import_leaves_database_as_it_was(project):
     project.run("sub", "import", write(project, "seed.csv", GOOD), check=True)
+    wal = project.path / "subscribers" / "bulletin.db-wal"
     env = dict(os.environ)
     env.pop("BULLETIN_CONFIG", None)
     importer = subprocess.Popen([str(BINARY), "sub", "import", "-"],
                                 cwd=project.path, stdin=subprocess.PIPE,
-                                env=env)
-    # feed 30,000 rows, let it write them into its transaction, then kill
-    # it while it waits for the rest
-    importer.stdin.write(rows_csv(30000).encode())
-    importer.stdin.flush()
-    time.sleep(1.5)
-    assert importer.poll() is None
-    importer.send_signal(signal.SIGKILL)
-    importer.wait()
-    importer.stdin.close()
+                                stdout=subprocess.DEVNULL, env=env)
+    try:
+        # Feed rows until the open transaction has spilled pages into the
+        # WAL: a crash now leaves uncommitted frames there, the case that
+        # matters. The importer is then provably mid-import: it holds the
+        # write lock and waits for more input that never comes.
+        importer.stdin.write(b"email,name,city\r\n")
+        for batch in range(100):
+            body = rows_csv(20000, start=batch * 20000).split("\r\n", 1)[1]
+            importer.stdin.write(body.encode())
+            importer.stdin.flush()
+            wait_blocked_on_stdin(importer, importer.stdin)
+            if wal.exists() and wal.stat().st_size > (1 << 20):
+                break
+        assert wal.stat().st_size > (1 << 20), "no page was ever spilled"
+        other = sqlite3.connect(wal.with_name("bulletin.db"), timeout=0)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
+    finally:
+        importer.kill()
+        importer.wait()
+        importer.stdin.close()
+    assert importer.returncode == -signal.SIGKILL
     with db(project) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 3
