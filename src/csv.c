@@ -53,7 +53,7 @@ static const unsigned char stop[256] = {
 	[','] = STOP_PLAIN,
 };
 
-/* Faults drop_broken words itself. */
+/* Faults word_fault words itself. */
 static const char too_long[] = "record too long";
 static const char too_many_lines[] = "record spans too many lines";
 static const char wrong_fields[] = "wrong number of fields";
@@ -316,13 +316,17 @@ static int skip_empty_lines(struct csv_reader *r)
 	return c >= 0;
 }
 
-/* Rejects the record as broken in structure (see csv.h): its lines up to
- * the last opening quote of a field spanning lines; reading goes on
- * from the next. found is the line where the fault showed. Returns the
- * last line rejected. */
-static long drop_broken(struct csv_reader *r, const char *why, long found)
+/* The line of the record's last quoted field spanning lines, where a
+ * stray quote would be; the record's first line when there is none. */
+static long suspect_line(const struct csv_reader *r)
 {
-	long upto = r->quote_line ? r->quote_line : r->mark_line;
+	return r->quote_line ? r->quote_line : r->mark_line;
+}
+
+/* Words the fault why, found on line found, into r->reason. */
+static void word_fault(struct csv_reader *r, const char *why, long found)
+{
+	long upto = suspect_line(r);
 
 	buf_reset(&r->reason);
 	if (why == too_many_lines)
@@ -343,8 +347,6 @@ static long drop_broken(struct csv_reader *r, const char *why, long found)
 		buf_addf(&r->reason, " (the quote opened on line %ld may be "
 			 "stray: lines %ld-%ld are read again)", upto, upto + 1,
 			 found);
-	restart_after(r, upto);
-	return upto;
 }
 
 /* Checks the content of a record read whole; NULL or why it is bad. */
@@ -384,8 +386,9 @@ int csv_read(struct csv_reader *r, struct csv_record *rec,
 		last = last ? last : r->line;
 		if (r->eof && r->pos == r->end && last > csv_lines(r))
 			last = csv_lines(r);
-		rec->last = drop_broken(r, why, last);
+		word_fault(r, why, last);
 		*reason = r->reason.data;
+		rec->last = csv_resync(r);
 		return -1;
 	}
 	rec->last = last;
@@ -399,9 +402,11 @@ int csv_read(struct csv_reader *r, struct csv_record *rec,
 	return 1;
 }
 
+/* Drops a broken record (see csv.h): reading goes on after the line
+ * of its suspect quote. */
 long csv_resync(struct csv_reader *r)
 {
-	long upto = r->quote_line ? r->quote_line : r->mark_line;
+	long upto = suspect_line(r);
 
 	restart_after(r, upto);
 	return upto;
