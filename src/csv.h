@@ -22,6 +22,10 @@
  *    last of its quoted fields that spans lines opened (its first line
  *    when none does), and reading starts again on line Q + 1: the lines
  *    a stray quote swallowed are read again as records of their own.
+ *    Rejected ranges never overlap, so no line is counted twice. As a
+ *    record is bounded, a hostile file costs at most CSV_MAX_LINES
+ *    times a plain read, and a legitimate field of more lines is
+ *    rejected (its lines then read as records, most of them rejected).
  *  - A bad content: a NUL byte or invalid UTF-8. The record is rejected
  *    as a whole, all its lines, and reading goes on after it; the NUL
  *    is not a field end, so it shifts no field.
