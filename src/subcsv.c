@@ -86,13 +86,16 @@ static int check_column(struct importer *im, size_t col, long line)
 static int check_name_chars(struct importer *im, size_t col, long line)
 {
 	const char *key = im->keys[col];
+	char what[48];
 
-	for (size_t i = 0; key && key[i]; i++)
-		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
-			return error("%s:%ld: %s", im->name, line,
-				     reason_value(im, "column name", key,
-						  "control characters and "
-						  "line breaks are not allowed"));
+	for (size_t i = 0; key && key[i]; i++) {
+		if ((unsigned char)key[i] >= 0x20 && key[i] != 0x7f)
+			continue;
+		snprintf(what, sizeof(what), "column %zu's name", col + 1);
+		return error("%s:%ld: %s", im->name, line,
+			     reason_value(im, what, key, "control characters "
+					  "and line breaks are not allowed"));
+	}
 	return 0;
 }
 

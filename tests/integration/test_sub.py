@@ -618,8 +618,8 @@ def test_import_refuses_control_characters_in_column_names(project, header,
     path = write(project, "h.csv", header + "\nok@example.org,x\n")
     proc = project.run("sub", "import", path)
     assert proc.returncode == EX_DATAERR
-    assert (f"{path}:1: column name '{shown}': control characters and line"
-            " breaks are not allowed") in proc.stderr
+    assert (f"{path}:1: column 2's name '{shown}': control characters and"
+            " line breaks are not allowed") in proc.stderr
     assert proc.stdout == ""
     assert count(project) == 0
 
