@@ -537,13 +537,17 @@ static int sub_list(struct store *s, const struct opts *o, char **args)
 static void print_summary(const struct subcsv_summary *sum,
 			  const struct subcsv_options *o)
 {
-	printf("added %ld, updated %ld, unchanged %ld, suppressed %ld, "
-	       "rejected %ld\n", sum->added, sum->updated, sum->unchanged,
-	       sum->suppressed, sum->rejected);
+	printf("lines %ld: added %ld, updated %ld, unchanged %ld, "
+	       "suppressed %ld, rejected %ld", sum->lines, sum->added,
+	       sum->updated, sum->unchanged, sum->suppressed, sum->rejected);
+	if (sum->rejected)
+		printf(" (%sline %ld-%ld: %s)", sum->rejected > 1 ? "first: " : "",
+		       sum->first_line, sum->first_last, sum->first_reason);
+	printf("\n");
 	if (o->dry_run)
 		printf("dry run: nothing was changed\n");
 	else if (!sum->committed)
-		printf("nothing was imported: %ld line%s rejected (--atomic)\n",
+		printf("nothing was imported: %ld record%s rejected (--atomic)\n",
 		       sum->rejected, sum->rejected == 1 ? "" : "s");
 }
 
@@ -683,11 +687,15 @@ static const struct subcommand subcommands[] = {
 	  "again: they are counted as suppressed. Importing a file twice changes\n"
 	  "nothing the second time. Addresses are matched as 'sub add' matches\n"
 	  "them: Case@x and case@x, in the file or the list, are one person.\n\n"
-	  "Bad lines (an unterminated quote, a wrong number of fields, invalid\n"
-	  "UTF-8, an invalid address or name) are reported on stderr as\n"
-	  "FILE:LINE: reason. The good rows are imported anyway and the exit\n"
-	  "status is 65; with --atomic nothing at all is imported when a line\n"
-	  "is rejected. --dry-run reports the same summary and changes nothing.\n"
+	  "Bad records (an unterminated quote, a wrong number of fields, a NUL\n"
+	  "byte, invalid UTF-8, an invalid address or name) are reported on\n"
+	  "stderr as FILE:LINE: reason (FILE:FIRST-LAST: for several lines).\n"
+	  "A stray quote costs only its own line: a quoted field that runs\n"
+	  "over 100 lines or ends badly is rejected up to the quote's line and\n"
+	  "the lines after it are read again. The summary counts the lines\n"
+	  "read. The good rows are imported anyway and the exit status is 65;\n"
+	  "with --atomic nothing at all is imported when a record is rejected.\n"
+	  "--dry-run reports the same summary and changes nothing.\n"
 	  "The import is one transaction: interrupted, it changes nothing.\n" },
 	{ "export", sub_export, "s", 0, NEED_STORE_RO,
 	  "write subscribers as CSV",

@@ -37,6 +37,9 @@ struct importer {
 	struct buf                   reason;
 };
 
+static const char *reason_value(struct importer *im, const char *what,
+				const char *value, const char *why);
+
 /* ---- the header --------------------------------------------------------- */
 
 /* Trims blanks around s in place; returns the new start. */
@@ -78,6 +81,24 @@ static int check_column(struct importer *im, size_t col, long line)
 	return 0;
 }
 
+/* A control character or line break in a column name would not survive
+ * the trip through the attributes and back: refused. */
+static int check_name_chars(struct importer *im, size_t col, long line)
+{
+	const char *key = im->keys[col];
+	char what[48];
+
+	for (size_t i = 0; key && key[i]; i++) {
+		if ((unsigned char)key[i] >= 0x20 && key[i] != 0x7f)
+			continue;
+		snprintf(what, sizeof(what), "column %zu's name", col + 1);
+		return error("%s:%ld: %s", im->name, line,
+			     reason_value(im, what, key, "control characters "
+					  "and line breaks are not allowed"));
+	}
+	return 0;
+}
+
 static int read_header(struct importer *im, struct csv_reader *r)
 {
 	struct csv_record rec;
@@ -100,12 +121,14 @@ static int read_header(struct importer *im, struct csv_reader *r)
 		if (im->kinds[i] == COL_ATTR)
 			im->keys[i] = xstrndup(f, len);
 		email |= im->kinds[i] == COL_EMAIL;
-		if (check_column(im, i, rec.line))
+		if (check_column(im, i, rec.line) ||
+		    check_name_chars(im, i, rec.line))
 			return -1;
 	}
 	if (!email)
 		return error("%s:%ld: no 'email' column in the header", im->name,
 			     rec.line);
+	csv_expect_fields(r, im->ncols);
 	return 0;
 }
 
@@ -233,10 +256,20 @@ static const char *take_row(struct importer *im, const struct csv_record *rec,
 	return NULL;
 }
 
-static void reject(struct importer *im, long line, const char *why)
+/* Reports a rejected record, lines line to last, and keeps the first. */
+static void reject(struct importer *im, long line, long last, const char *why)
 {
-	fprintf(stderr, "%s:%ld: %s\n", im->name, line, why);
-	im->sum->rejected++;
+	struct subcsv_summary *sum = im->sum;
+
+	if (last > line)
+		fprintf(stderr, "%s:%ld-%ld: %s\n", im->name, line, last, why);
+	else
+		fprintf(stderr, "%s:%ld: %s\n", im->name, line, why);
+	if (!sum->rejected++) {
+		sum->first_line = line;
+		sum->first_last = last;
+		snprintf(sum->first_reason, sizeof(sum->first_reason), "%s", why);
+	}
 }
 
 static void count(struct subcsv_summary *sum, enum store_outcome outcome)
@@ -260,7 +293,7 @@ static int import_row(struct importer *im, const struct csv_record *rec)
 	int ret = 0;
 
 	if (why) {
-		reject(im, rec->line, why);
+		reject(im, rec->line, rec->last, why);
 		return 0;
 	}
 	sub.email = email;
@@ -273,18 +306,50 @@ static int import_row(struct importer *im, const struct csv_record *rec)
 
 /* ---- the whole file ----------------------------------------------------- */
 
+/*
+ * A record of several lines with a line break in a column that cannot
+ * hold one (all but attributes) is the mark of a stray quote that closed
+ * further down: returns that column's name, or NULL.
+ */
+static const char *misplaced_break(const struct importer *im,
+				   const struct csv_record *rec)
+{
+	if (rec->last == rec->line || rec->nfields != im->ncols)
+		return NULL;
+	for (size_t i = 0; i < rec->nfields; i++)
+		if (im->kinds[i] != COL_ATTR &&
+		    memchr(rec->fields[i], '\n', rec->lens[i]))
+			return reserved[im->kinds[i]];
+	return NULL;
+}
+
+/* Rejects such a record as the reader rejects a broken one (csv.h). */
+static void reject_broken(struct importer *im, struct csv_reader *r,
+			  const struct csv_record *rec, const char *column)
+{
+	long upto = csv_resync(r);
+
+	reject(im, rec->line, upto,
+	       reasonf(im, "line break in the %s field (the quote opened on "
+		       "line %ld may be stray: lines %ld-%ld are read again)",
+		       column, upto, upto + 1, rec->last));
+}
+
 static int import_rows(struct importer *im, struct csv_reader *r, FILE *f)
 {
 	struct csv_record rec;
-	const char *why;
+	const char *why, *column;
 	int rc;
 
 	while ((rc = csv_read(r, &rec, &why)) != 0) {
 		if (rc < 0)
-			reject(im, rec.line, why);
+			reject(im, rec.line, rec.last, why);
+		else if ((column = misplaced_break(im, &rec)) != NULL)
+			reject_broken(im, r, &rec, column);
 		else if (import_row(im, &rec))
 			return SUBCSV_STORE_FAILED;
 	}
+	im->sum->lines = csv_lines(r);
 	if (ferror(f)) {
 		error("cannot read '%s': %s", im->name, strerror(errno));
 		return SUBCSV_BAD_INPUT;

@@ -27,19 +27,28 @@ struct subcsv_options {
 };
 
 struct subcsv_summary {
+	long lines;		/* in the input, the header's included */
 	long added;
 	long updated;
 	long unchanged;
 	long suppressed;	/* refused: unsubscribed, complained, bounced, erased */
-	long rejected;		/* bad lines, each reported on stderr */
+	long rejected;		/* bad records, each reported on stderr */
+	long first_line;	/* the first rejected record's lines */
+	long first_last;
+	char first_reason[256];	/* and why (cut to fit) */
 	int  committed;		/* 1 if the changes were kept */
 };
 
 /*
  * Imports the CSV read from f in one transaction (the store's write lock
- * is held until the end; a crash leaves the database as it was). Each
- * rejected line is reported on stderr as "NAME:LINE: reason", name being
- * what the caller calls the input. Following store_sub_put, existing
+ * is held until the end; a crash leaves the database as it was). Every
+ * line is accounted for: each rejected record is reported on stderr as
+ * "NAME:LINE: reason" or "NAME:FIRST-LAST: reason" (name being what the
+ * caller calls the input); a stray quote costs only its own line (see
+ * csv.h). A record of several lines with a line break in the email,
+ * name, status or created field is taken for a stray quote's work too:
+ * rejected up to the quote's line, the lines after it read again. A
+ * column name with a control character or line break is refused. Following store_sub_put, existing
  * subscribers are updated and unsubscribed, complained, bounced and
  * erased addresses are never made active again.
  *

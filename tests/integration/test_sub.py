@@ -1,14 +1,18 @@
 """bulletin sub: the subscriber list, driven as a user would drive it."""
 
+import array
 import csv
+import fcntl
 import hashlib
 import io
 import json
 import os
+import platform
 import signal
 import stat
 import sqlite3
 import subprocess
+import termios
 import time
 import unicodedata
 
@@ -387,7 +391,7 @@ GOOD = ("\ufeffEmail,Name,City\r\n"
 def test_import_adds_with_attributes(project):
     path = write(project, "good.csv", GOOD)
     proc = project.run("sub", "import", path, check=True)
-    assert proc.stdout.startswith(summary(added=3))
+    assert proc.stdout.startswith("lines 4: " + summary(added=3))
     with db(project) as conn:
         rows = conn.execute("SELECT email, name, status, attrs FROM subscribers"
                             " ORDER BY id").fetchall()
@@ -405,7 +409,7 @@ def test_import_is_idempotent(project):
         before = conn.execute("SELECT * FROM subscribers").fetchall()
         nevents = conn.execute("SELECT count(*) FROM events").fetchone()[0]
     proc = project.run("sub", "import", path, check=True)
-    assert proc.stdout.startswith(summary(unchanged=3))
+    assert proc.stdout.startswith("lines 4: " + summary(unchanged=3))
     with db(project) as conn:
         assert conn.execute("SELECT * FROM subscribers").fetchall() == before
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == nevents
@@ -417,7 +421,7 @@ def test_import_updates_changed_rows(project):
     changed = changed.replace("香港", "")  # an empty field changes nothing
     proc = project.run("sub", "import", write(project, "b.csv", changed),
                        check=True)
-    assert proc.stdout.startswith(summary(updated=1, unchanged=2))
+    assert proc.stdout.startswith("lines 4: " + summary(updated=1, unchanged=2))
     with db(project) as conn:
         assert conn.execute("SELECT attrs FROM subscribers WHERE email ="
                             " 'li@example.org'").fetchone()[0] == \
@@ -451,20 +455,31 @@ def test_import_malformed_lines_reported_with_line_numbers(project):
             b'quote@example.org,Eight "x",Paris\n'         # 9
             b"ok3@example.org,Nine,Paris\n"                # 10
             b'open@example.org,"never closed,Paris\n'      # 11
-            b"lost@example.org,Lost,Paris\n")
+            b"kept@example.org,Kept,Paris\n")              # 12
     path = write(project, "bad.csv", data)
     proc = project.run("sub", "import", path)
     assert proc.returncode == EX_DATAERR
     errors = proc.stderr.splitlines()
     lines = [int(e.split(":")[1]) for e in errors]
-    assert lines == [3, 4, 6, 7, 9, 11], proc.stderr
+    assert lines == [3, 4, 5, 6, 7, 9, 11], proc.stderr
     assert all(e.startswith(f"{path}:") for e in errors)
     assert "expected 3 fields, found 2" in errors[0]
-    assert "invalid name" in errors[1]
-    assert "invalid address 'bad-address'" in errors[2]
-    assert "UTF-8" in errors[3]
-    assert summary(added=3, rejected=6) in proc.stdout
-    assert count(project) == 3
+    # a line break in a name: a stray quote, most likely; line 5 is
+    # read again, as a record of its own
+    assert ("line break in the name field (the quote opened on line 4 may"
+            " be stray: lines 5-5 are read again)") in errors[1]
+    assert "quote inside an unquoted field" in errors[2]
+    assert "invalid address 'bad-address'" in errors[3]
+    assert "UTF-8" in errors[4]
+    # the quote left open on line 11 does not swallow line 12
+    assert ("quoted field not closed at the end of the file on line 12"
+            " (the quote opened on line 11 may be stray: lines 12-12 are"
+            " read again)") in errors[6]
+    assert ("lines 12: " + summary(added=4, rejected=7)
+            + " (first: line 3-3: expected 3 fields, found 2)\n"
+            == proc.stdout)
+    assert count(project) == 4
+    assert status(project, "kept@example.org") == "active"
 
 
 def test_import_atomic_imports_nothing_on_error(project):
@@ -513,6 +528,106 @@ def test_import_missing_file_and_bad_header(project):
     assert proc.returncode == EX_DATAERR and "repeats" in proc.stderr
 
 
+# ---- hostile input: every line accounted for ---------------------------------
+
+def stray_quote_csv(n, stray, quoted_at=None):
+    """email,name rows 2..n+1; a stray quote opens line stray's name,
+    and line quoted_at (if any) has a properly quoted name."""
+    rows = ["email,name"]
+    for i in range(2, n + 2):
+        name = f"Name {i}"
+        if i == stray:
+            name = '"' + name
+        elif i == quoted_at:
+            name = f'"Name, {i}"'
+        rows.append(f"u{i}@example.org,{name}")
+    return "\n".join(rows) + "\n"
+
+
+def test_import_stray_quote_loses_only_its_line(project):
+    path = write(project, "stray.csv", stray_quote_csv(5000, 37))
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    why = ("record spans more than 100 lines on line 137 (the quote opened"
+           " on line 37 may be stray: lines 38-137 are read again)")
+    assert proc.stderr == f"{path}:37: {why}\n"
+    assert proc.stdout == ("lines 5001: " + summary(added=4999, rejected=1)
+                           + f" (line 37-37: {why})\n")
+    assert count(project) == 4999
+    assert status(project, "u37@example.org") is None
+    assert status(project, "u38@example.org") == "active"
+    assert status(project, "u5001@example.org") == "active"
+
+
+def test_import_stray_quote_closed_by_a_later_quote(project):
+    path = write(project, "s.csv", stray_quote_csv(200, 37, quoted_at=50))
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    assert proc.stderr == (
+        f"{path}:37: text after a closing quote on line 50 (the quote opened"
+        " on line 37 may be stray: lines 38-50 are read again)\n")
+    assert proc.stdout.startswith("lines 201: " + summary(added=199,
+                                                           rejected=1))
+    with db(project) as conn:
+        assert conn.execute("SELECT name FROM subscribers WHERE email ="
+                            " 'u50@example.org'").fetchone() == ("Name, 50",)
+
+
+def test_import_stray_quote_that_closes_cleanly(project):
+    # the stray quote of line 2 closes at the end of line 3: one record
+    # of the right width, but a line break in the name gives it away
+    text = ("email,name\n"
+            'a@example.org,"Ann\n'
+            'b@example.org,Bob"\n'
+            "c@example.org,Cid\n")
+    path = write(project, "c.csv", text)
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    assert proc.stderr.splitlines() == [
+        f"{path}:2: line break in the name field (the quote opened on line 2"
+        " may be stray: lines 3-3 are read again)",
+        f"{path}:3: quote inside an unquoted field"]
+    assert proc.stdout.startswith("lines 4: " + summary(added=1, rejected=2)
+                                  + " (first: line 2-2: line break")
+    assert count(project) == 1
+
+
+def test_import_nul_in_a_multi_line_field_rejects_that_record(project):
+    data = (b"email,name,notes\n"
+            b'a@example.org,Ann,"call back\n'
+            b"about \0 the\n"
+            b'x@example.org,Mallory,"\n'           # notes text, not a row
+            b"d@example.org,Dan,\n"
+            b"e@example.org,E\0ve,\n")
+    path = write(project, "n.csv", data)
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    assert proc.stderr.splitlines() == [f"{path}:2-4: NUL byte on line 3",
+                                        f"{path}:6: NUL byte"]
+    assert proc.stdout.startswith("lines 6: " + summary(added=1, rejected=2)
+                                  + " (first: line 2-4: NUL byte on line 3)")
+    with db(project) as conn:
+        assert conn.execute("SELECT email, name FROM subscribers").fetchall() \
+            == [("d@example.org", "Dan")]
+
+
+@pytest.mark.parametrize("header, shown", [
+    ('email,"two\nlines"', "two?lines"),
+    ("email,tab\there", "tab?here"),
+    ("email,bell\x07", "bell?"),
+    ("email,del\x7f", "del?"),
+])
+def test_import_refuses_control_characters_in_column_names(project, header,
+                                                           shown):
+    path = write(project, "h.csv", header + "\nok@example.org,x\n")
+    proc = project.run("sub", "import", path)
+    assert proc.returncode == EX_DATAERR
+    assert (f"{path}:1: column 2's name '{shown}': control characters and"
+            " line breaks are not allowed") in proc.stderr
+    assert proc.stdout == ""
+    assert count(project) == 0
+
+
 # ---- export ----------------------------------------------------------------
 
 def test_export_import_round_trip(project, tmp_path):
@@ -542,6 +657,36 @@ def test_export_import_round_trip(project, tmp_path):
     # and back into the first project: nothing to do
     proc = project.run("sub", "import", "-", input=second, check=True)
     assert summary(unchanged=len(HARD_NAMES) + 1) in proc.stdout
+
+
+# Column names that JSON paths get wrong: escapes, path syntax, quotes.
+ODD_COLUMNS = ["back\\slash", 'say "hi"', "a.b", "$x", "arr[0]", "'single'",
+               "a,b", "{}", "ünï 中", "x\\\"y", "\\u0041", "*"]
+
+
+def test_export_round_trip_odd_column_names(project, tmp_path):
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["email", *ODD_COLUMNS])
+    rows = []
+    for i in range(3):
+        values = [f"{c}={i}\\n" if i != 1 else f"line\n{c}, \"{i}\""
+                  for c in ODD_COLUMNS]
+        rows.append([f"p{i}@example.org", *values])
+        w.writerow(rows[-1])
+    proc = project.run("sub", "import", "-", input=out.getvalue(), check=True)
+    assert summary(added=3) in proc.stdout
+    first = project.run("sub", "export", check=True).stdout
+    got = list(csv.reader(io.StringIO(first)))
+    order = sorted(ODD_COLUMNS)
+    assert got[0] == ["email", "name", "status", "created", *order]
+    for row, want in zip(got[1:], rows):
+        assert row[0] == want[0]
+        assert row[4:] == [want[1 + ODD_COLUMNS.index(c)] for c in order]
+    (tmp_path / "other").mkdir()
+    other = type(project)(tmp_path / "other")
+    other.run("sub", "import", "-", input=first, check=True)
+    assert other.run("sub", "export", check=True).stdout == first
 
 
 def test_export_status_filter(project):
@@ -605,22 +750,65 @@ def test_concurrent_import_and_commands(project):
     assert count(project) == 50000 + done
 
 
+# The number of read(2) in /proc/PID/syscall.
+READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(platform.machine())
+
+
+def wait_blocked_on_stdin(proc, pipe, timeout=60):
+    """Waits until proc has read everything written to pipe and sits in
+    read(0, ...) for more: every complete row sent has been processed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the importer exited early"
+        pending = array.array("i", [0])
+        fcntl.ioctl(pipe.fileno(), termios.FIONREAD, pending)
+        try:
+            with open(f"/proc/{proc.pid}/syscall") as f:
+                call = f.read().split()
+        except OSError:
+            call = []
+        # the read system call, its first argument the descriptor
+        if pending[0] == 0 and call[:2] == [READ_SYSCALL, "0x0"]:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the importer never came back to read its input")
+
+
 def test_sigkill_during_import_leaves_database_as_it_was(project):
+    if READ_SYSCALL is None:
+        pytest.skip(f"read(2)'s number on {platform.machine()} is not known")
     project.run("sub", "import", write(project, "seed.csv", GOOD), check=True)
+    wal = project.path / "subscribers" / "bulletin.db-wal"
     env = dict(os.environ)
     env.pop("BULLETIN_CONFIG", None)
     importer = subprocess.Popen([str(BINARY), "sub", "import", "-"],
                                 cwd=project.path, stdin=subprocess.PIPE,
-                                env=env)
-    # feed 30,000 rows, let it write them into its transaction, then kill
-    # it while it waits for the rest
-    importer.stdin.write(rows_csv(30000).encode())
-    importer.stdin.flush()
-    time.sleep(1.5)
-    assert importer.poll() is None
-    importer.send_signal(signal.SIGKILL)
-    importer.wait()
-    importer.stdin.close()
+                                stdout=subprocess.DEVNULL, env=env)
+    try:
+        # Feed rows until the open transaction has spilled pages into the
+        # WAL: a crash now leaves uncommitted frames there, the case that
+        # matters. The importer is then provably mid-import: it holds the
+        # write lock and waits for more input that never comes.
+        importer.stdin.write(b"email,name,city\r\n")
+        for batch in range(100):
+            body = rows_csv(20000, start=batch * 20000).split("\r\n", 1)[1]
+            importer.stdin.write(body.encode())
+            importer.stdin.flush()
+            wait_blocked_on_stdin(importer, importer.stdin)
+            if wal.exists() and wal.stat().st_size > (1 << 20):
+                break
+        assert wal.stat().st_size > (1 << 20), "no page was ever spilled"
+        other = sqlite3.connect(wal.with_name("bulletin.db"), timeout=0)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
+    finally:
+        importer.kill()
+        importer.wait()
+        importer.stdin.close()
+    assert importer.returncode == -signal.SIGKILL
     with db(project) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 3

@@ -3,7 +3,8 @@
  * after malformed records) and writing.
  *
  * Reader results are rendered one record a line, "LINE:[f1][f2]" or
- * "LINE:E:reason", so each case reads as input and expected output.
+ * "LINE:E:reason" ("FIRST:LAST:..." for a record of several lines), so
+ * each case reads as input and expected output.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -30,8 +32,16 @@ static FILE *input(const char *data, size_t len)
 	return f;
 }
 
+/* Reader settings for a case; zeros keep the defaults. */
+struct opts {
+	size_t expect;		/* csv_expect_fields */
+	long   max_lines;	/* csv_set_limits */
+	size_t max_bytes;
+};
+
 /* Reads every record of data into out, rendered as described above. */
-static void render(const char *data, size_t len, struct buf *out)
+static void render_opts(const char *data, size_t len, struct buf *out,
+			struct opts o)
 {
 	FILE *f = input(data, len);
 	struct csv_reader *r = csv_reader_new(f);
@@ -39,8 +49,14 @@ static void render(const char *data, size_t len, struct buf *out)
 	const char *why;
 	int rc;
 
+	csv_expect_fields(r, o.expect);
+	if (o.max_lines)
+		csv_set_limits(r, o.max_lines, o.max_bytes);
+
 	while ((rc = csv_read(r, &rec, &why)) != 0) {
 		buf_addf(out, "%ld:", rec.line);
+		if (rec.last != rec.line)
+			buf_addf(out, "%ld:", rec.last);
 		if (rc < 0)
 			buf_addf(out, "E:%s", why);
 		for (size_t i = 0; rc > 0 && i < rec.nfields; i++) {
@@ -55,6 +71,11 @@ static void render(const char *data, size_t len, struct buf *out)
 	assert_int_equal(csv_read(r, &rec, &why), 0);
 	csv_free(r);
 	fclose(f);
+}
+
+static void render(const char *data, size_t len, struct buf *out)
+{
+	render_opts(data, len, out, (struct opts){ 0, 0, 0 });
 }
 
 static void check_n(const char *data, size_t len, const char *want)
@@ -111,9 +132,9 @@ static void test_embedded_line_breaks(void **state)
 {
 	(void)state;
 	check("\"line1\nline2\",x\nnext,y\n",
-	      "1:[line1\nline2][x]\n3:[next][y]\n");
-	check("\"a\r\nb\r\nc\"\r\nd\r\n", "1:[a\r\nb\r\nc]\n4:[d]\n");
-	check("\"\n\n\n\"\nz\n", "1:[\n\n\n]\n5:[z]\n");
+	      "1:2:[line1\nline2][x]\n3:[next][y]\n");
+	check("\"a\r\nb\r\nc\"\r\nd\r\n", "1:3:[a\r\nb\r\nc]\n4:[d]\n");
+	check("\"\n\n\n\"\nz\n", "1:4:[\n\n\n]\n5:[z]\n");
 }
 
 static void test_empty_fields(void **state)
@@ -136,8 +157,11 @@ static void test_empty_lines(void **state)
 static void test_unterminated_quote(void **state)
 {
 	(void)state;
+	/* the quote may be stray: the lines after it are read again */
 	check("a,b\n\"open,x\ny,z\n",
-	      "1:[a][b]\n2:E:quoted field not closed at the end of the file\n");
+	      "1:[a][b]\n2:E:quoted field not closed at the end of the file "
+	      "on line 3 (the quote opened on line 2 may be stray: lines 3-3 "
+	      "are read again)\n3:[y][z]\n");
 	check("x\ny,\"", "1:[x]\n2:E:quoted field not closed at the end of the file\n");
 }
 
@@ -153,9 +177,12 @@ static void test_text_after_closing_quote(void **state)
 	(void)state;
 	check("\"ab\"c,d\nok\n", "1:E:text after a closing quote\n2:[ok]\n");
 	check("\"ab\" ,d\r\nok\r\n", "1:E:text after a closing quote\n2:[ok]\n");
-	/* The error is on line 2 of a record from line 1: the rest of
-	 * line 2 is dropped and reading goes on at line 3. */
-	check("\"a\nb\"x,y\nnext\n", "1:E:text after a closing quote\n3:[next]\n");
+	/* The error is on line 2 of a record from line 1: line 1 is
+	 * rejected and line 2 is read again, as a record of its own. */
+	check("\"a\nb\"x,y\nnext\n",
+	      "1:E:text after a closing quote on line 2 (the quote opened on "
+	      "line 1 may be stray: lines 2-2 are read again)\n"
+	      "2:E:quote inside an unquoted field\n3:[next]\n");
 }
 
 static void test_invalid_utf8(void **state)
@@ -172,8 +199,15 @@ static void test_invalid_utf8(void **state)
 static void test_nul_byte(void **state)
 {
 	(void)state;
-	check("a\0b,c\nnext\n", "1:E:NUL byte in field\n2:[next]\n");
-	check("\"a\0b\",c\nnext\n", "1:E:NUL byte in field\n2:[next]\n");
+	check("a\0b,c\nnext\n", "1:E:NUL byte\n2:[next]\n");
+	check("\"a\0b\",c\nnext\n", "1:E:NUL byte\n2:[next]\n");
+	check("a,b\0\n\0,c\n", "1:E:NUL byte\n2:E:NUL byte\n");
+	/* A NUL in a quoted field of several lines rejects the whole
+	 * record; the lines after the NUL are not read as records. */
+	check("id,notes\n"
+	      "1,\"first\nsecond \0 here\nx@example.org,third\"\n"
+	      "2,ok\n",
+	      "1:[id][notes]\n2:4:E:NUL byte on line 3\n5:[2][ok]\n");
 }
 
 static void test_many_errors_keep_line_numbers(void **state)
@@ -187,11 +221,159 @@ static void test_many_errors_keep_line_numbers(void **state)
 	      "fine,\xff\n"
 	      "last,row",
 	      "1:[h1][h2]\n"
-	      "2:[multi\nline][ok]\n"
+	      "2:3:[multi\nline][ok]\n"
 	      "4:E:quote inside an unquoted field\n"
 	      "6:E:text after a closing quote\n"
 	      "7:E:invalid UTF-8\n"
 	      "8:[last][row]\n");
+}
+
+/* ---- a stray quote: recovery -------------------------------------------- */
+
+/* A 5,000-row file with one stray quote on line 37 and no other quote:
+ * only line 37 is lost, every other row is read. */
+static void test_stray_quote_recovers(void **state)
+{
+	struct buf in = BUF_INIT, want = BUF_INIT, got = BUF_INIT;
+
+	(void)state;
+	buf_adds(&in, "email,name\n");
+	buf_adds(&want, "1:[email][name]\n");
+	for (int i = 2; i <= 5001; i++) {
+		buf_addf(&in, "u%d@example.org,%sName %d\n", i,
+			 i == 37 ? "\"" : "", i);
+		if (i == 37)
+			buf_adds(&want, "37:E:record spans more than 100 lines "
+				 "on line 137 (the quote opened on line 37 may "
+				 "be stray: lines 38-137 are read again)\n");
+		else
+			buf_addf(&want, "%d:[u%d@example.org][Name %d]\n", i,
+				 i, i);
+	}
+	render(in.data, in.len, &got);
+	assert_string_equal(got.data, want.data);
+	buf_release(&in);
+	buf_release(&want);
+	buf_release(&got);
+}
+
+static void test_stray_quote_closed_by_another(void **state)
+{
+	(void)state;
+	/* the stray quote of line 2 is closed by line 4's opening quote */
+	check("h,n\n1,\"stray\n2,ok\n3,\"Quoted, x\"\n4,z\n",
+	      "1:[h][n]\n"
+	      "2:E:text after a closing quote on line 4 (the quote opened "
+	      "on line 2 may be stray: lines 3-4 are read again)\n"
+	      "3:[2][ok]\n4:[3][Quoted, x]\n5:[4][z]\n");
+	/* the last field spanning lines is the suspect, not the first */
+	check("\"a\nb\",\"c\nd\"x\ne\n",
+	      "1:2:E:text after a closing quote on line 3 (the quote opened "
+	      "on line 2 may be stray: lines 3-3 are read again)\n"
+	      "3:E:quote inside an unquoted field\n4:[e]\n");
+}
+
+static void test_expected_fields(void **state)
+{
+	struct opts two = { 2, 0, 0 };
+	struct buf got = BUF_INIT;
+	static const char in[] = "a,b\n1,\"x\n2,y\",w\n3,\"z\nz\"\n4,\"q\"\n";
+
+	(void)state;
+	/* a record of several lines with 3 fields: its quote was stray;
+	 * one line with the wrong count is the caller's business */
+	render_opts(in, sizeof(in) - 1, &got, two);
+	assert_string_equal(got.data,
+		"1:[a][b]\n"
+		"2:E:record of lines 2-3 has 3 fields, expected 2 (the quote "
+		"opened on line 2 may be stray: lines 3-3 are read again)\n"
+		"3:E:quote inside an unquoted field\n"
+		"4:5:[3][z\nz]\n6:[4][q]\n");
+	buf_release(&got);
+	buf_reset(&got);
+	check("a,b\n1,\"x\n2,y\",w\n",
+	      "1:[a][b]\n2:3:[1][x\n2,y][w]\n");	/* no check asked */
+}
+
+static void test_limits(void **state)
+{
+	static const char three[] = "\"1\n2\n3\",x\nok\n";
+	struct buf in = BUF_INIT, got = BUF_INIT;
+
+	(void)state;
+	check(three, "1:3:[1\n2\n3][x]\n4:[ok]\n");
+	render_opts(three, sizeof(three) - 1, &got, (struct opts){ 0, 2, 100 });
+	assert_string_equal(got.data,
+		"1:E:record spans more than 2 lines on line 3 (the quote "
+		"opened on line 1 may be stray: lines 2-3 are read again)\n"
+		"2:[2]\n3:E:quote inside an unquoted field\n4:[ok]\n");
+	/* one line over the byte limit is skipped, memory stays bounded */
+	buf_reset(&got);
+	buf_addchars(&in, 'x', (1 << 20) + 10);
+	buf_adds(&in, "\nok\n");
+	render(in.data, in.len, &got);
+	assert_string_equal(got.data,
+		"1:E:record longer than 1048576 bytes\n2:[ok]\n");
+	buf_release(&in);
+	buf_release(&got);
+}
+
+/* csv_resync: the caller decides the record's shape is wrong. */
+static void test_resync(void **state)
+{
+	static const char in[] = "1,\"Bob\n2,Carol\"\n3,Dan\n";
+	FILE *f = input(in, sizeof(in) - 1);
+	struct csv_reader *r = csv_reader_new(f);
+	struct csv_record rec;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(csv_read(r, &rec, &why), 1);
+	assert_int_equal(rec.line, 1);
+	assert_int_equal(rec.last, 2);
+	assert_string_equal(rec.fields[1], "Bob\n2,Carol");
+	assert_int_equal(csv_resync(r), 1);
+	assert_int_equal(csv_read(r, &rec, &why), -1);	/* 2,Carol" */
+	assert_int_equal(rec.line, 2);
+	assert_string_equal(why, "quote inside an unquoted field");
+	assert_int_equal(csv_read(r, &rec, &why), 1);
+	assert_int_equal(rec.line, 3);
+	assert_string_equal(rec.fields[1], "Dan");
+	assert_int_equal(csv_read(r, &rec, &why), 0);
+	assert_int_equal(csv_lines(r), 3);
+	csv_free(r);
+	fclose(f);
+}
+
+static long lines_of(const char *data, size_t len)
+{
+	FILE *f = input(data, len ? len : 1);
+	struct csv_reader *r = csv_reader_new(f);
+	struct csv_record rec;
+	const char *why;
+	long n;
+
+	if (!len)	/* tmpfile of one byte, truncated back to empty */
+		assert_int_equal(ftruncate(fileno(f), 0), 0);
+	while (csv_read(r, &rec, &why))
+		;
+	n = csv_lines(r);
+	csv_free(r);
+	fclose(f);
+	return n;
+}
+
+static void test_line_count(void **state)
+{
+	(void)state;
+	assert_int_equal(lines_of("", 0), 0);
+	assert_int_equal(lines_of("a", 1), 1);
+	assert_int_equal(lines_of("a\nb", 3), 2);
+	assert_int_equal(lines_of("a\nb\n", 4), 2);
+	assert_int_equal(lines_of("\n\n", 2), 2);
+	assert_int_equal(lines_of("a\r\nb\r\n", 6), 2);
+	assert_int_equal(lines_of("\xef\xbb\xbf", 3), 0);
+	assert_int_equal(lines_of("\"x\ny\"\n\"bad\n", 11), 3);
 }
 
 /* ---- records longer than the reader's chunk ----------------------------- */
@@ -218,14 +400,15 @@ static void test_long_fields(void **state)
 	buf_addchars(&in, 'q', n);
 	buf_adds(&in, "\nend\n");
 
-	buf_adds(&want, "1:[id][");
+	buf_addf(&want, "1:%zu:[id][", 1 + n / 6);
 	buf_add(&want, big, n);
 	buf_adds(&want, "][z]\n");
 	buf_addf(&want, "%zu:[p][", 1 + n / 6 + 1);
 	buf_addchars(&want, 'q', n);
 	buf_addf(&want, "]\n%zu:[end]\n", 1 + n / 6 + 2);
 
-	render(in.data, in.len, &got);
+	/* 33,334 lines is past the default limit */
+	render_opts(in.data, in.len, &got, (struct opts){ 0, 100000, 1 << 20 });
 	assert_int_equal(got.len, want.len);
 	assert_memory_equal(got.data, want.data, want.len);
 	free(big);
@@ -354,6 +537,12 @@ int main(void)
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_many_errors_keep_line_numbers),
+		cmocka_unit_test(test_stray_quote_recovers),
+		cmocka_unit_test(test_stray_quote_closed_by_another),
+		cmocka_unit_test(test_expected_fields),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_resync),
+		cmocka_unit_test(test_line_count),
 		cmocka_unit_test(test_long_fields),
 		cmocka_unit_test(test_chunk_edges),
 		cmocka_unit_test(test_writer_quoting),

@@ -155,12 +155,19 @@ static void test_csv_never_crashes(void **state)
 		struct csv_reader *r = csv_reader_new(f);
 		struct csv_record rec;
 		const char *why;
+		long last = 0;
 		int rc;
 
-		while ((rc = csv_read(r, &rec, &why)) != 0)
+		csv_expect_fields(r, (size_t)(i % 4));
+		while ((rc = csv_read(r, &rec, &why)) != 0) {
+			/* every line in one record at most, in order */
+			assert_true(rec.line > last && rec.last >= rec.line);
+			last = rec.last;
 			if (rc > 0)
 				for (size_t k = 0; k < rec.nfields; k++)
 					assert_true(utf8_valid(rec.fields[k], rec.lens[k]));
+		}
+		assert_true(last <= csv_lines(r));
 		csv_free(r);
 		fclose(f);
 	}
