@@ -13,7 +13,7 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 PYTHON  := /usr/bin/python3
-PKGS    := libcurl libcmark sqlite3 yaml-0.1 gnutls libidn2 libmicrohttpd
+PKGS    := libcurl libcmark sqlite3 yaml-0.1 gnutls libidn2 libmicrohttpd opendkim
 
 # libetpan's pkg-config adds a non-PIE specs file; plain -letpan links fine.
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -39,7 +39,8 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libcurl4-gnutls-dev libetpan-dev libcmark-dev libsqlite3-dev \
 	libyaml-dev libmicrohttpd-dev libgnutls28-dev libidn2-dev \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
-	chromium fonts-noto-cjk spamassassin time
+	chromium fonts-noto-cjk spamassassin time \
+	libopendkim-dev python3-dkim python3-nacl libmail-dkim-perl
 
 .PHONY: all deps check unit unit-asan integration clang-check demo bench clean
 

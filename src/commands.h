@@ -36,5 +36,6 @@ enum {
 int cmd_preview(int argc, char **argv, struct ctx *ctx);
 int cmd_sub(int argc, char **argv, struct ctx *ctx);
 int cmd_init(int argc, char **argv, struct ctx *ctx);
+int cmd_dkim(int argc, char **argv, struct ctx *ctx);
 
 #endif
