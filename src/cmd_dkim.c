@@ -77,9 +77,10 @@ static int parse_bits(struct keygen *k, const char *arg)
 	char *end;
 	unsigned long n = strtoul(arg, &end, 10);
 
-	if (*arg < '0' || *arg > '9' || *end || n > 65536)
-		return error("bad --bits '%s': expected a number such as 2048",
-			     arg);
+	if (*arg < '0' || *arg > '9' || *end || n < DKIM_MIN_RSA_BITS ||
+	    n > DKIM_MAX_RSA_BITS)
+		return error("bad --bits '%s': expected %d to %d", arg,
+			     DKIM_MIN_RSA_BITS, DKIM_MAX_RSA_BITS);
 	k->bits = (unsigned)n;
 	return 0;
 }

@@ -13,8 +13,6 @@
 #include "mime.h"
 #include "util.h"
 
-#define MIN_RSA_BITS 2048
-#define MAX_RSA_BITS 4096
 #define MAX_KEY_FILE (64 * 1024)
 #define SIG_FIELD "DKIM-Signature: "
 #define TXT_STRING 255		/* octets in one DNS character-string */
@@ -91,10 +89,10 @@ static int key_algorithm(gnutls_x509_privkey_t k, const struct origin *o,
 
 	key->bits = bits;
 	if (pk == GNUTLS_PK_RSA) {
-		if (bits < MIN_RSA_BITS)
+		if (bits < DKIM_MIN_RSA_BITS)
 			return error("%s: an RSA key of %u bits is too weak: DKIM "
 				     "needs %d bits or more", o->what.data, bits,
-				     MIN_RSA_BITS);
+				     DKIM_MIN_RSA_BITS);
 		key->alg = DKIM_SIGN_RSASHA256;
 		key->k = "rsa";
 		return 0;
@@ -104,10 +102,10 @@ static int key_algorithm(gnutls_x509_privkey_t k, const struct origin *o,
 		key->k = "ed25519";
 		return 0;
 	}
-	return error("%s: a %s key: DKIM signs with RSA (%d bits or more) or "
-		     "Ed25519", o->what.data,
+	return error("%s: an algorithm DKIM does not sign with (%s): use RSA "
+		     "(%d bits or more) or Ed25519", o->what.data,
 		     gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)pk),
-		     MIN_RSA_BITS);
+		     DKIM_MIN_RSA_BITS);
 }
 
 /* p=: the SubjectPublicKeyInfo for RSA (RFC 6376 §3.6.1), the raw 32
@@ -242,7 +240,7 @@ static int check_alignment(const struct config *c)
 
 static int setup_lib(struct dkim_signer *s)
 {
-	unsigned minbits = MIN_RSA_BITS;
+	unsigned minbits = DKIM_MIN_RSA_BITS;
 
 	s->lib = dkim_init(NULL, NULL);
 	if (!s->lib)
@@ -412,9 +410,9 @@ static int generate(gnutls_x509_privkey_t k, enum dkim_key_type type,
 {
 	int rc;
 
-	if (type == DKIM_KEY_RSA && (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS))
+	if (type == DKIM_KEY_RSA && (bits < DKIM_MIN_RSA_BITS || bits > DKIM_MAX_RSA_BITS))
 		return error("an RSA key must have %d to %d bits, not %u",
-			     MIN_RSA_BITS, MAX_RSA_BITS, bits);
+			     DKIM_MIN_RSA_BITS, DKIM_MAX_RSA_BITS, bits);
 	rc = type == DKIM_KEY_RSA ?
 	     gnutls_x509_privkey_generate(k, GNUTLS_PK_RSA, bits, 0) :
 	     gnutls_x509_privkey_generate(k, GNUTLS_PK_EDDSA_ED25519, 256, 0);

@@ -83,10 +83,12 @@ int dkim_signer_sign(const struct dkim_signer *s, const char *msg, size_t len,
 void dkim_signer_records(const struct dkim_signer *s, struct buf *out);
 
 enum dkim_key_type { DKIM_KEY_RSA, DKIM_KEY_ED25519 };
+#define DKIM_MIN_RSA_BITS 2048	/* RFC 8301 says 1024; Gmail wants 2048 */
+#define DKIM_MAX_RSA_BITS 4096	/* a TXT record that stays under 1 KB */
 
 /*
- * Generates a private key (RSA of bits bits, 2048 to 4096; Ed25519
- * ignores bits) and writes it to path as PKCS#8 PEM, mode 0600,
+ * Generates a private key (RSA of bits bits, DKIM_MIN_RSA_BITS to
+ * DKIM_MAX_RSA_BITS, else error; Ed25519 ignores bits) and writes it to path as PKCS#8 PEM, mode 0600,
  * refusing to overwrite an existing file. Appends the TXT record for
  * selector and domain to record. Returns 0 or error() -1 (nothing
  * written).
