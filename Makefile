@@ -40,7 +40,8 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libyaml-dev libmicrohttpd-dev libgnutls28-dev libidn2-dev \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
 	chromium fonts-noto-cjk spamassassin time \
-	libopendkim-dev python3-dkim python3-nacl libmail-dkim-perl
+	libopendkim-dev python3-dkim python3-nacl libmail-dkim-perl \
+	libcryptx-perl openssl
 
 .PHONY: all deps check unit unit-asan integration clang-check demo bench clean
 
