@@ -13,11 +13,13 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 PYTHON  := /usr/bin/python3
-PKGS    := libcurl libcmark sqlite3 yaml-0.1 gnutls libidn2 libmicrohttpd opendkim
+PKGS    := libcurl libcmark sqlite3 yaml-0.1 gnutls libidn2 libmicrohttpd
 
 # libetpan's pkg-config adds a non-PIE specs file; plain -letpan links fine.
+# opendkim's adds -I/usr/include/opendkim, whose dkim.h would shadow
+# src/dkim.h: dkim.c includes <opendkim/dkim.h> and links -lopendkim.
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan
+DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lopendkim
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
 	-Wstrict-prototypes -Wmissing-prototypes
@@ -86,7 +88,8 @@ unit: $(UNIT)
 
 unit-asan: $(UNIT_ASAN)
 	@set -e; for t in $(UNIT_ASAN); do echo "== $$t"; \
-		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./$$t; done
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		LSAN_OPTIONS=suppressions=tests/lsan.supp ./$$t; done
 
 integration: bulletin
 	$(PYTHON) -m pytest -q tests/integration

@@ -30,6 +30,11 @@
  * dkim_signer_sign on the same signer at the same time. Load, fix_time and
  * free must not run concurrently with anything else on the signer.
  *
+ * Memory: Debian 12's libopendkim (2.11.0~beta2) leaks about 470 bytes
+ * per ed25519-sha256 signature (its dkim_free forgets the Ed25519 key;
+ * fixed upstream in OpenDKIM pull request 321): 47 MB per 100,000
+ * messages with an Ed25519 key configured. RSA signing does not leak.
+ *
  * For the send path: sign after issue_message has completed the
  * recipient's message, before handing it to the transport, and send
  * exactly the signature fields followed by the message bytes that were
