@@ -67,6 +67,9 @@ build/asan/test_%: tests/unit/test_%.c $(ASAN_OBJ) | build/asan
 build/obj/render_bench: tests/bench/render_bench.c $(OBJ) | build/obj
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(OBJ) $(DEP_LIBS)
 
+build/obj/dkim_bench: tests/bench/dkim_bench.c $(OBJ) | build/obj
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(OBJ) $(DEP_LIBS)
+
 build/obj build/asan:
 	mkdir -p $@
 
