@@ -158,12 +158,13 @@ static void keygen_defaults(struct keygen *k, const struct config *c)
 static int dkim_cmd_keygen(int argc, char **argv, const struct config *c)
 {
 	struct keygen k = { NULL, NULL, DKIM_KEY_RSA, 2048, 0, BUF_INIT, BUF_INIT };
-	const char *domain = c->dkim_domain ? c->dkim_domain : c->from_domain;
 	struct buf record = BUF_INIT;
+	const char *domain;
 	int ret = parse_keygen(argc, argv, &k);
 
-	if (ret)
+	if (ret)	/* c is NULL after --help: main set nothing up */
 		return ret < 0 ? 0 : ret;
+	domain = c->dkim_domain ? c->dkim_domain : c->from_domain;
 	keygen_defaults(&k, c);
 	ret = EX_CANTCREAT;
 	if (dkim_keygen(k.output, k.type, k.bits, k.selector, domain, &record))

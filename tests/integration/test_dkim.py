@@ -462,3 +462,45 @@ def test_environment_names_the_key(project, keys):
     assert proc.stderr == (
         f"bulletin: error: {CONF}: [dkim] key-file 'config/none.pem': "
         "cannot open: No such file or directory\n")
+
+
+def test_refuses_huge_key_file(project, keys):
+    def huge(p):
+        p.write_bytes(keys["rsa"] * 50)
+    assert refusal(project, keys, RSA_SECTION, huge) == (
+        f"bulletin: error: {KEY}: larger than 64 KB: not a private key\n")
+
+
+def test_refuses_folder_as_key(project, keys):
+    def folder(p):
+        p.unlink()
+        p.mkdir(mode=0o700)
+    assert refusal(project, keys, RSA_SECTION, folder) == (
+        f"bulletin: error: {KEY}: not a regular file\n")
+
+
+def test_domain_is_lower_cased(signed):
+    eml, zone = signed(RSA_SECTION.replace("domain = news.example.org",
+                                           "domain = News.Example.ORG"), "rsa")
+    assert signatures(eml)[0][b"d"] == b"news.example.org"
+    assert "s2026._domainkey.news.example.org." in zone
+    assert python_verify(eml, zone) == [True]
+
+
+def test_help_needs_no_config(tmp_path):
+    for args in (["dkim", "--help"], ["dkim", "keygen", "--help"],
+                 ["dkim", "show", "--help"]):
+        proc = subprocess.run([str(HERE.parents[1] / "bulletin"), *args],
+                              cwd=tmp_path, capture_output=True, text=True)
+        assert proc.returncode == 0, args
+        assert proc.stdout.startswith("usage: bulletin dkim"), args
+
+
+def test_bad_subcommand(project):
+    proc = project.run("dkim", "rotate")
+    assert proc.returncode == 64
+    assert proc.stderr == ("bulletin: error: unknown command 'dkim rotate' "
+                           "(see 'bulletin dkim --help')\n")
+    proc = project.run("dkim")
+    assert proc.returncode == 64
+    assert proc.stderr.startswith("usage: bulletin dkim keygen | show")
