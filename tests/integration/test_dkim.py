@@ -504,3 +504,13 @@ def test_bad_subcommand(project):
     proc = project.run("dkim")
     assert proc.returncode == 64
     assert proc.stderr.startswith("usage: bulletin dkim keygen | show")
+
+
+def test_refuses_second_key_without_first(project, keys):
+    install(project, keys, "ed")
+    add_section(project, "\n[dkim]\nselector2 = e1\nkey-file2 = config/ed.pem\n")
+    proc = project.run("dkim", "show")
+    assert proc.returncode == 78
+    assert proc.stderr == (
+        f"bulletin: error: {CONF}: [dkim] selector2 needs domain, selector "
+        "and key-file\n")
