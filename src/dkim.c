@@ -189,9 +189,9 @@ out:
 	return ret;
 }
 
-/* Keys that go together: a missing one is named. */
-static int check_group(const char *cfg, const char *const names[],
-		       char *const values[], int n)
+/* Keys that go together (named in what): a missing one is named. */
+static int check_group(const char *cfg, const char *what,
+		       const char *const names[], char *const values[], int n)
 {
 	int set = 0;
 
@@ -200,9 +200,7 @@ static int check_group(const char *cfg, const char *const names[],
 	for (int i = 0; set && set < n && i < n; i++)
 		if (!values[i])
 			return error("%s: [dkim] '%s' is missing (%s go together)",
-				     cfg, names[i], n == 3 ?
-				     "domain, selector and key-file" :
-				     "selector2 and key-file2");
+				     cfg, names[i], what);
 	return 0;
 }
 
@@ -213,8 +211,8 @@ static int check_complete(const struct config *c)
 	char *const v1[] = { c->dkim_domain, c->dkim_selector, c->dkim_key_file };
 	char *const v2[] = { c->dkim_selector2, c->dkim_key_file2 };
 
-	if (check_group(c->path, first, v1, 3) ||
-	    check_group(c->path, second, v2, 2))
+	if (check_group(c->path, "domain, selector and key-file", first, v1, 3) ||
+	    check_group(c->path, "selector2 and key-file2", second, v2, 2))
 		return -1;
 	if (v2[0] && !v1[0])
 		return error("%s: [dkim] selector2 needs domain, selector and "
