@@ -117,6 +117,11 @@ static int parse_keygen(int argc, char **argv, struct keygen *k)
 		error("dkim keygen takes no arguments");
 		return EX_USAGE;
 	}
+	if (k->selector && !config_is_dns_name(k->selector)) {
+		error("bad --selector '%s': expected letters, digits, '-' and "
+		      "dots", k->selector);
+		return EX_USAGE;
+	}
 	if (bits_set && k->type == DKIM_KEY_ED25519) {
 		error("--bits is for RSA keys: an Ed25519 key has a fixed size");
 		return EX_USAGE;

@@ -240,9 +240,14 @@ static const char *check_env_name(char *value)
 
 /* DKIM's d= and s=: LDH labels (RFC 6376 §3.1, §3.5); d= lower-cased, so
  * alignment with from's (lower-cased) domain is a plain comparison. */
+int config_is_dns_name(const char *s)
+{
+	return is_ldh_name(s, strlen(s));
+}
+
 static const char *check_dns_name(char *value)
 {
-	if (!is_ldh_name(value, strlen(value)))
+	if (!config_is_dns_name(value))
 		return "expected a DNS name of letters, digits, '-' and dots "
 		       "(an international name in its xn-- form)";
 	return NULL;

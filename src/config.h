@@ -96,6 +96,10 @@ int config_load(struct config *c, const char *path);
  */
 int config_parse_buf(struct config *c, const char *name, const char *data,
 		     size_t len);
+/* True if s is a DNS name as the [dkim] domain and selectors must be:
+ * labels of letters, digits and '-', 1-63 octets each, 253 in all. */
+int config_is_dns_name(const char *s);
+
 /* Frees the contents; c can be filled again with config_defaults. */
 void config_release(struct config *c);
 

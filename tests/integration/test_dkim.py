@@ -307,6 +307,11 @@ def test_keygen_never_overwrites(project):
     (["--type", "dsa"], "unknown key type 'dsa': expected rsa or ed25519"),
     (["--type", "ed25519", "--bits", "2048"],
      "--bits is for RSA keys: an Ed25519 key has a fixed size"),
+    (["--selector", "../x"],
+     "bad --selector '../x': expected letters, digits, '-' and dots"),
+    (["--selector", "a b"],
+     "bad --selector 'a b': expected letters, digits, '-' and dots"),
+    (["extra"], "dkim keygen takes no arguments"),
 ])
 def test_keygen_bad_usage(project, args, message):
     proc = project.run("dkim", "keygen", *args)
