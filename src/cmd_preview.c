@@ -69,23 +69,6 @@ static int write_output(const char *dir, const char *id, const char *ext,
 	return ret;
 }
 
-/* Puts the signature fields in front of the message, as send does. */
-static int sign(const struct dkim_signer *signer, struct buf *eml)
-{
-	struct buf signed_eml = BUF_INIT;
-
-	if (!signer)
-		return 0;
-	if (dkim_signer_sign(signer, eml->data, eml->len, &signed_eml)) {
-		buf_release(&signed_eml);
-		return -1;
-	}
-	buf_add(&signed_eml, eml->data, eml->len);
-	buf_release(eml);
-	*eml = signed_eml;
-	return 0;
-}
-
 /* The same limit send enforces: a bigger message is refused, not cut. */
 static int check_size(const struct buf *eml, size_t max)
 {
@@ -103,7 +86,8 @@ static int write_all(const struct issue *is, const struct preview *p,
 
 	mime_new_message_id(&mid, c->from_domain);
 	if (issue_message(is, &p->rcpt, mid.data, time(NULL), &eml) ||
-	    sign(p->signer, &eml) || check_size(&eml, c->max_message_size)) {
+	    dkim_signer_prepend(p->signer, &eml) ||
+	    check_size(&eml, c->max_message_size)) {
 		ret = EX_DATAERR;
 		goto out;
 	}

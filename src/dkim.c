@@ -377,6 +377,22 @@ int dkim_signer_sign(const struct dkim_signer *s, const char *msg, size_t len,
 	return 0;
 }
 
+int dkim_signer_prepend(const struct dkim_signer *s, struct buf *msg)
+{
+	struct buf out = BUF_INIT;
+
+	if (!s)
+		return 0;
+	if (dkim_signer_sign(s, msg->data, msg->len, &out)) {
+		buf_release(&out);
+		return -1;
+	}
+	buf_add(&out, msg->data, msg->len);
+	buf_release(msg);
+	*msg = out;
+	return 0;
+}
+
 /* One zone-file line; the text in quoted strings of at most 255 octets
  * (RFC 1035 §3.3), which resolvers join (RFC 6376 §3.6.2.2). */
 static void add_record(struct buf *out, const char *selector,

@@ -35,10 +35,10 @@
  * fixed upstream in OpenDKIM pull request 321): 47 MB per 100,000
  * messages with an Ed25519 key configured. RSA signing does not leak.
  *
- * For the send path: sign after issue_message has completed the
- * recipient's message, before handing it to the transport, and send
- * exactly the signature fields followed by the message bytes that were
- * signed. A libopendkim signature costs more than its private-key
+ * For the send path: load the signer once before anything is sent (a
+ * refusal is EX_CONFIG), then call dkim_signer_prepend after
+ * issue_message has completed the recipient's message and before the
+ * transport gets it, so what is sent is exactly what was signed. A libopendkim signature costs more than its private-key
  * operation: it parses the PEM key and sets up RSA blinding for every
  * message (OpenSSL 3), about 1.1 ms of CPU for rsa-sha256 where a bare
  * RSA-2048 signature takes 0.3 ms, plus about 0.6 ms to canonicalize and
@@ -83,6 +83,14 @@ int dkim_signer_fix_time(struct dkim_signer *s, time_t t);
  */
 int dkim_signer_sign(const struct dkim_signer *s, const char *msg, size_t len,
 	      struct buf *sig);
+
+/*
+ * The one call for a per-recipient path: signs the complete message in
+ * msg and puts the signature fields in front of it. With s NULL (no
+ * [dkim] section) does nothing. Returns 0, or error() -1 with msg
+ * unchanged. Thread-safe as dkim_signer_sign is.
+ */
+int dkim_signer_prepend(const struct dkim_signer *s, struct buf *msg);
 
 /*
  * Appends the DNS TXT record for each of the signer's keys as a zone

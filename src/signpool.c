@@ -11,8 +11,7 @@
 enum job_state { JOB_FREE, JOB_QUEUED, JOB_SIGNING, JOB_DONE, JOB_FAILED };
 
 struct job {
-	struct buf     msg;	/* the message as submitted */
-	struct buf     sig;	/* its DKIM-Signature fields */
+	struct buf     msg;	/* as submitted, then signed (dkim.h) */
 	void          *tag;	/* the owner's */
 	enum job_state state;
 };
@@ -60,8 +59,7 @@ static void *worker(void *arg)
 
 	while ((j = claim(p)) != NULL) {
 		/* outside the lock: the job is this worker's until DONE */
-		int failed = dkim_signer_sign(p->signer, j->msg.data, j->msg.len,
-					      &j->sig);
+		int failed = dkim_signer_prepend(p->signer, &j->msg);
 
 		pthread_mutex_lock(&p->lock);
 		j->state = failed ? JOB_FAILED : JOB_DONE;
@@ -80,7 +78,7 @@ struct signpool *signpool_new(const struct dkim_signer *signer, int threads,
 	p->depth = depth ? depth : 1;
 	p->jobs = xcalloc(p->depth, sizeof(*p->jobs));
 	for (size_t i = 0; i < p->depth; i++)
-		p->jobs[i] = (struct job){ BUF_INIT, BUF_INIT, NULL, JOB_FREE };
+		p->jobs[i] = (struct job){ BUF_INIT, NULL, JOB_FREE };
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
@@ -118,7 +116,6 @@ int signpool_submit(struct signpool *p, struct buf *msg, void *tag)
 	buf_release(&j->msg);
 	j->msg = *msg;
 	*msg = (struct buf)BUF_INIT;
-	buf_reset(&j->sig);
 	j->tag = tag;
 	j->state = JOB_QUEUED;
 	pthread_cond_signal(&p->work);
@@ -133,16 +130,12 @@ static int take(struct signpool *p, struct job *j, struct buf *out,
 	int ret = j->state == JOB_DONE ? 1 : -1;
 
 	*tag = j->tag;
-	buf_reset(out);
+	buf_release(out);
 	if (ret == 1) {
-		/* the signature fields are small: the message is appended */
-		struct buf keep = *out;
-
-		*out = j->sig;
-		j->sig = keep;
-		buf_add(out, j->msg.data, j->msg.len);
+		*out = j->msg;
+		j->msg = (struct buf)BUF_INIT;
 	}
-	buf_reset(&j->msg);
+	buf_release(&j->msg);
 	j->state = JOB_FREE;
 	p->head++;
 	return ret;
@@ -176,10 +169,8 @@ void signpool_free(struct signpool *p)
 	pthread_mutex_unlock(&p->lock);
 	for (int i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
-	for (size_t i = 0; i < p->depth; i++) {
+	for (size_t i = 0; i < p->depth; i++)
 		buf_release(&p->jobs[i].msg);
-		buf_release(&p->jobs[i].sig);
-	}
 	free(p->jobs);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);

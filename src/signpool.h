@@ -63,7 +63,8 @@ int signpool_submit(struct signpool *p, struct buf *msg, void *tag);
  * when the pool is empty, 1 with out holding the signature fields
  * followed by the message (out's old contents are replaced) and *tag
  * its tag, or -1 when signing failed (the worker printed why): *tag is
- * set and out is empty.
+ * set and out is empty. Either way out's old allocation is freed and
+ * out takes over the pool's buffer (no copy).
  */
 int signpool_next(struct signpool *p, struct buf *out, void **tag, int wait);
 

@@ -155,6 +155,26 @@ static void test_two_fields_in_config_order(void **state)
 	dkim_signer_free(s);
 }
 
+static void test_prepend(void **state)
+{
+	struct dkim_signer *s = load_dual();
+	struct buf m = BUF_INIT, want = BUF_INIT;
+
+	(void)state;
+	message(&m, 7);
+	assert_int_equal(dkim_signer_prepend(NULL, &m), 0);
+	message(&want, 7);
+	assert_string_equal(m.data, want.data);
+	buf_reset(&want);
+	sign_direct(s, 7, &want);
+	message(&want, 7);
+	assert_int_equal(dkim_signer_prepend(s, &m), 0);
+	assert_string_equal(m.data, want.data);
+	buf_release(&m);
+	buf_release(&want);
+	dkim_signer_free(s);
+}
+
 static void test_refuses_message_without_body_separator(void **state)
 {
 	struct dkim_signer *s = load_dual();
@@ -295,6 +315,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_section_no_signer),
 		cmocka_unit_test(test_two_fields_in_config_order),
+		cmocka_unit_test(test_prepend),
 		cmocka_unit_test(test_refuses_message_without_body_separator),
 		cmocka_unit_test(test_one_signer_two_threads),
 		cmocka_unit_test(test_pool_one_thread),
