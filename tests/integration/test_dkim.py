@@ -519,3 +519,20 @@ def test_refuses_second_key_without_first(project, keys):
     assert proc.stderr == (
         f"bulletin: error: {CONF}: [dkim] selector2 needs domain, selector "
         "and key-file\n")
+
+
+def test_absent_field_cannot_be_added(project, keys, signed, tmp_path):
+    """Without reply-to the message has no Reply-To; h= still names it
+    once, so one added on the way breaks the signature."""
+    project.config.write_text(re.sub(r"^reply-to = .*\n", "",
+                                     project.config.read_text(), flags=re.M))
+    eml, zone = signed(RSA_SECTION, "rsa")
+    assert b"\r\nReply-To:" not in eml.split(b"\r\n\r\n", 1)[0]
+    fields = signatures(eml)[0][b"h"].decode().lower().split(":")
+    assert fields.count("reply-to") == 1
+    assert fields.count("from") == 2
+    assert python_verify(eml, zone) == [True]
+    i = eml.index(b"\r\n\r\n") + 2
+    bad = eml[:i] + b"Reply-To: evil@example.com\r\n" + eml[i:]
+    assert python_verify(bad, zone) == [False]
+    assert [r for r, _ in perl_verify(bad, zone, tmp_path)] == ["fail"]
