@@ -16,8 +16,10 @@ PYTHON  := /usr/bin/python3
 PKGS    := libcurl libcmark sqlite3 yaml-0.1 gnutls libidn2 libmicrohttpd
 
 # libetpan's pkg-config adds a non-PIE specs file; plain -letpan links fine.
+# opendkim's adds -I/usr/include/opendkim, whose dkim.h would shadow
+# src/dkim.h: dkim.c includes <opendkim/dkim.h> and links -lopendkim.
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan
+DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lopendkim
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
 	-Wstrict-prototypes -Wmissing-prototypes
@@ -39,7 +41,9 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libcurl4-gnutls-dev libetpan-dev libcmark-dev libsqlite3-dev \
 	libyaml-dev libmicrohttpd-dev libgnutls28-dev libidn2-dev \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
-	chromium fonts-noto-cjk spamassassin time
+	chromium fonts-noto-cjk spamassassin time \
+	libopendkim-dev python3-dkim python3-nacl libmail-dkim-perl \
+	libcryptx-perl openssl
 
 .PHONY: all deps check unit unit-asan integration clang-check demo bench clean
 
@@ -63,6 +67,9 @@ build/asan/test_%: tests/unit/test_%.c $(ASAN_OBJ) | build/asan
 build/obj/render_bench: tests/bench/render_bench.c $(OBJ) | build/obj
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(OBJ) $(DEP_LIBS)
 
+build/obj/dkim_bench: tests/bench/dkim_bench.c $(OBJ) | build/obj
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(OBJ) $(DEP_LIBS)
+
 build/obj build/asan:
 	mkdir -p $@
 
@@ -84,7 +91,8 @@ unit: $(UNIT)
 
 unit-asan: $(UNIT_ASAN)
 	@set -e; for t in $(UNIT_ASAN); do echo "== $$t"; \
-		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./$$t; done
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		LSAN_OPTIONS=suppressions=tests/lsan.supp ./$$t; done
 
 integration: bulletin
 	$(PYTHON) -m pytest -q tests/integration

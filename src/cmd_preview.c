@@ -8,6 +8,7 @@
 #include "compose.h"
 #include "config.h"
 #include "digest.h"
+#include "dkim.h"
 #include "mime.h"
 #include "util.h"
 
@@ -27,15 +28,19 @@ static const char usage[] =
 	"                     address (default: the config's sample-to)\n"
 	"  -h, --help         this text\n"
 	"\n"
+	"With a [dkim] section the .eml is signed with the configured keys, as\n"
+	"send signs, so the signature can be checked before sending.\n"
 	"Nothing is written unless the whole digest is valid; each problem is\n"
 	"reported as FILE:LINE. Exit status: 0, 64 usage, 65 bad digest,\n"
-	"66 no such digest, 73 cannot write, 78 bad configuration.\n";
+	"66 no such digest, 73 cannot write, 78 bad configuration (a DKIM\n"
+	"key included).\n";
 
 struct preview {
-	struct recipient rcpt;
-	char            *name;
-	char            *email;
-	struct buf       unsubscribe;
+	struct recipient    rcpt;
+	char               *name;
+	char               *email;
+	struct buf          unsubscribe;
+	struct dkim_signer *signer;	/* NULL without [dkim] */
 };
 
 static int set_recipient(struct preview *p, const struct config *c,
@@ -81,6 +86,7 @@ static int write_all(const struct issue *is, const struct preview *p,
 
 	mime_new_message_id(&mid, c->from_domain);
 	if (issue_message(is, &p->rcpt, mid.data, time(NULL), &eml) ||
+	    dkim_signer_prepend(p->signer, &eml) ||
 	    check_size(&eml, c->max_message_size)) {
 		ret = EX_DATAERR;
 		goto out;
@@ -136,6 +142,10 @@ int cmd_preview(int argc, char **argv, struct ctx *ctx)
 	}
 	if (set_recipient(&p, ctx->config, to))
 		return EX_USAGE;
+	ret = EX_CONFIG;
+	if (dkim_signer_load(ctx->config, &p.signer))
+		goto out_recipient;
+	ret = EX_DATAERR;
 	if (digest_load(&d, argv[optind]))
 		goto out_recipient;
 	is = issue_compose(&d, ctx->config);
@@ -144,6 +154,7 @@ int cmd_preview(int argc, char **argv, struct ctx *ctx)
 	issue_free(is);
 	digest_release(&d);
 out_recipient:
+	dkim_signer_free(p.signer);
 	free(p.name);
 	free(p.email);
 	buf_release(&p.unsubscribe);

@@ -46,5 +46,6 @@ int cmd_sub(int argc, char **argv, struct ctx *ctx);
  * mistake (cmd_sub reports it). */
 int cmd_sub_needs(int argc, char **argv);
 int cmd_init(int argc, char **argv, struct ctx *ctx);
+int cmd_dkim(int argc, char **argv, struct ctx *ctx);
 
 #endif

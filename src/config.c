@@ -238,6 +238,29 @@ static const char *check_env_name(char *value)
 	return NULL;
 }
 
+/* DKIM's d= and s=: LDH labels (RFC 6376 §3.1, §3.5); d= lower-cased, so
+ * alignment with from's (lower-cased) domain is a plain comparison. */
+int config_is_dns_name(const char *s)
+{
+	return is_ldh_name(s, strlen(s));
+}
+
+static const char *check_dns_name(char *value)
+{
+	if (!config_is_dns_name(value))
+		return "expected a DNS name of letters, digits, '-' and dots "
+		       "(an international name in its xn-- form)";
+	return NULL;
+}
+
+static const char *check_domain(char *value)
+{
+	for (char *p = value; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return check_dns_name(value);
+}
+
 #define TEXT(sec, name, field, def, need, check) \
 	{ sec, name, KEY_TEXT, offsetof(struct config, field), def, need, \
 	  check, 0, 0 }
@@ -274,6 +297,11 @@ static const struct key keys[] = {
 	TEXT("templates", "dir", templates_dir, "templates", REQUIRED, NULL),
 	NUM("templates", "allow-raw-html", KEY_BOOL, allow_raw_html, "false", 0, 1),
 	TEXT("tokens", "secret-file", secret_file, "config/secret", REQUIRED, NULL),
+	TEXT("dkim", "domain", dkim_domain, NULL, OPTIONAL, check_domain),
+	TEXT("dkim", "selector", dkim_selector, NULL, OPTIONAL, check_dns_name),
+	TEXT("dkim", "key-file", dkim_key_file, NULL, OPTIONAL, NULL),
+	TEXT("dkim", "selector2", dkim_selector2, NULL, OPTIONAL, check_dns_name),
+	TEXT("dkim", "key-file2", dkim_key_file2, NULL, OPTIONAL, NULL),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

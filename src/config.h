@@ -16,8 +16,9 @@
  * bulletin runs in. Secrets are never stored here: the SMTP password is
  * read when needed from the file or variable the config names.
  *
- * Empty values: for a required key (all but reply-to and the [smtp]
- * username, password-file, password-env) an empty value, in the file or
+ * Empty values: for a required key (all but reply-to, the [smtp]
+ * username, password-file, password-env and the [dkim] keys) an empty
+ * value, in the file or
  * the environment, is an error; for an optional key it means "unset"
  * (the field is NULL). After a successful config_load every field not
  * marked "optional" below is non-NULL and valid.
@@ -32,7 +33,10 @@
  * only for localhost, 127.0.0.1 and [::1] (tests), because subscribers'
  * mail clients offer one-click unsubscribe (RFC 8058) only over https.
  * Numbers are plain decimals within their range (no sign, exponent,
- * hex or spaces).
+ * hex or spaces). The [dkim] domain and selectors are DNS names of
+ * letters, digits, '-' and dots (the domain is lower-cased); whether
+ * the [dkim] keys go together, align with from and name usable keys is
+ * dkim_signer_load's check (dkim.h).
  */
 
 #include <stddef.h>
@@ -64,6 +68,12 @@ struct config {
 	int   allow_raw_html;	/* raw HTML in Markdown passes through */
 	/* [tokens] */
 	char *secret_file;	/* config/secret, mode 0600 */
+	/* [dkim]: all optional; dkim.h checks they go together */
+	char *dkim_domain;	/* d=, lower-cased: the From domain or a parent */
+	char *dkim_selector;	/* s= of the first signature */
+	char *dkim_key_file;	/* its private key (PEM), mode 0600 */
+	char *dkim_selector2;	/* a second signature (say ed25519) */
+	char *dkim_key_file2;	/* its private key */
 
 	char *path;		/* the file this was read from */
 	char *from_domain;	/* the domain of from's address, lower-cased */
@@ -86,6 +96,10 @@ int config_load(struct config *c, const char *path);
  */
 int config_parse_buf(struct config *c, const char *name, const char *data,
 		     size_t len);
+/* True if s is a DNS name as the [dkim] domain and selectors must be:
+ * labels of letters, digits and '-', 1-63 octets each, 253 in all. */
+int config_is_dns_name(const char *s);
+
 /* Frees the contents; c can be filled again with config_defaults. */
 void config_release(struct config *c);
 

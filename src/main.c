@@ -26,6 +26,8 @@ static const struct command commands[] = {
 	  "write an issue's message, HTML and text to files" },
 	{ "sub", cmd_sub, NEED_ARGS,
 	  "add, import, list, export and remove subscribers" },
+	{ "dkim", cmd_dkim, NEED_CONFIG | NEED_ARGS,
+	  "make a DKIM key, show the DNS record to publish" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
