@@ -128,8 +128,9 @@ clean:
 #                 on a scratch copy of tests/fuzz/corpus/NAME, one harness
 #                 after the other; new inputs stay in build/fuzz/corpus/NAME,
 #                 crashes go to build/fuzz/crashes/NAME.
-# fuzz-merge      minimises build/fuzz/corpus/NAME into tests/fuzz/corpus/NAME
-#                 (only inputs that add coverage are copied), to commit.
+# fuzz-merge      adds to tests/fuzz/corpus/NAME the inputs of
+#                 build/fuzz/corpus/NAME that reach new edges (edges only,
+#                 -use_counters=0, so corpora stay small), to commit.
 # fuzz-replay     replays the committed corpora once under ASan+UBSan with
 #                 tests/fuzz/replay.c instead of libFuzzer (any compiler, a
 #                 few seconds); part of `make check`. Reproducers of crashes
@@ -145,7 +146,7 @@ REPLAY_BIN   := $(FUZZ_NAMES:%=build/asan/fuzz_%)
 FUZZ_OBJ     := $(LIB_SRC:src/%.c=build/fuzz/%.o)
 FUZZ_CFLAGS  := $(TEST_CFLAGS) -O1 -DFUZZ_TOP='"$(CURDIR)"'
 FUZZ_SAN     := $(SAN_FLAGS) -fsanitize=fuzzer-no-link
-FUZZ_OPTS    := -timeout=10 -rss_limit_mb=2048 -jobs=1 -print_final_stats=1
+FUZZ_OPTS    := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 SAN_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
 INTEGRATION_ENV := $(SAN_ENV) BULLETIN_BINARY=$(CURDIR)/bulletin-asan
@@ -168,7 +169,7 @@ build/asan/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
 	$(CC) $(FUZZ_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/fuzz/replay.c \
 		$(ASAN_OBJ) $(DEP_LIBS)
 
-# One harness at a time (-jobs=1): the machine's cores are shared.
+# One harness at a time, one process each: the machine's cores are shared.
 fuzz: $(FUZZ_BIN)
 	@failed=; for n in $(FUZZ_NAMES); do \
 		rm -rf build/fuzz/corpus/$$n; \
@@ -191,7 +192,7 @@ fuzz-merge: $(FUZZ_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do \
 		[ -d build/fuzz/corpus/$$n ] || continue; \
 		mkdir -p tests/fuzz/corpus/$$n; \
-		$(SAN_ENV) ./build/fuzz/fuzz_$$n -merge=1 -timeout=10 \
+		$(SAN_ENV) ./build/fuzz/fuzz_$$n -merge=1 -use_counters=0 -timeout=10 \
 			tests/fuzz/corpus/$$n build/fuzz/corpus/$$n \
 			2>build/fuzz/$$n.merge.log; \
 		echo "fuzz-merge: $$n: $$(ls tests/fuzz/corpus/$$n | wc -l) files"; \
