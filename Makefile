@@ -146,7 +146,7 @@ REPLAY_BIN   := $(FUZZ_NAMES:%=build/asan/fuzz_%)
 FUZZ_OBJ     := $(LIB_SRC:src/%.c=build/fuzz/%.o)
 FUZZ_CFLAGS  := $(TEST_CFLAGS) -O1 -DFUZZ_TOP='"$(CURDIR)"'
 FUZZ_SAN     := $(SAN_FLAGS) -fsanitize=fuzzer-no-link
-FUZZ_OPTS    := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+FUZZ_OPTS    := -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
 SAN_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
 INTEGRATION_ENV := $(SAN_ENV) BULLETIN_BINARY=$(CURDIR)/bulletin-asan
@@ -182,7 +182,7 @@ fuzz: $(FUZZ_BIN)
 			build/fuzz/corpus/$$n 2>build/fuzz/$$n.log || \
 			{ failed="$$failed $$n"; tail -40 build/fuzz/$$n.log; }; \
 		grep -h '^stat::\(number_of_executed_units\|peak_rss\|new_units\)' \
-			build/fuzz/$$n.log || true; \
+			build/fuzz/$$n.log | sort -u || true; \
 	done; \
 	if [ -n "$$failed" ]; then \
 		echo "fuzz: crashes in:$$failed (see build/fuzz/crashes/)"; exit 1; \
@@ -192,7 +192,7 @@ fuzz-merge: $(FUZZ_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do \
 		[ -d build/fuzz/corpus/$$n ] || continue; \
 		mkdir -p tests/fuzz/corpus/$$n; \
-		$(SAN_ENV) ./build/fuzz/fuzz_$$n -merge=1 -use_counters=0 -timeout=10 \
+		$(SAN_ENV) ./build/fuzz/fuzz_$$n -merge=1 -use_counters=0 -timeout=30 \
 			tests/fuzz/corpus/$$n build/fuzz/corpus/$$n \
 			2>build/fuzz/$$n.merge.log; \
 		echo "fuzz-merge: $$n: $$(ls tests/fuzz/corpus/$$n | wc -l) files"; \
