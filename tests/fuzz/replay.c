@@ -3,7 +3,8 @@
  * LLVMFuzzerTestOneInput once per file (a folder: each file in it), so
  * the committed corpora run under ASan+UBSan with gcc or clang in
  * seconds (make fuzz-replay). When a sanitizer or a property stops the
- * process, the file being run is named.
+ * process, the last input run is named (a leak is only reported at
+ * exit: then any input may be the culprit; replay them one by one).
  */
 #include <dirent.h>
 #include <sanitizer/common_interface_defs.h>
@@ -12,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fuzz.h"
+#include "util.h"
 
 static char current[4096];
 
@@ -22,7 +25,7 @@ static void name_current(void)
 
 	if (named++)
 		return;
-	dprintf(2, "replay: failed on '%s'\n", current);
+	dprintf(2, "replay: the last input run was '%s'\n", current);
 }
 
 static void on_abort(int sig)
@@ -34,26 +37,15 @@ static void on_abort(int sig)
 
 static int run_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *data = NULL;
-	size_t size = 0, cap = 0, n;
+	struct buf data = BUF_INIT;
 
-	if (!f) {
-		dprintf(2, "replay: cannot open '%s'\n", path);
+	snprintf(current, sizeof(current), "%s", path);
+	if (read_file(path, &data)) {
+		dprintf(2, "replay: cannot read '%s'\n", path);
 		return -1;
 	}
-	snprintf(current, sizeof(current), "%s", path);
-	do {
-		if (size == cap)
-			data = realloc(data, cap = cap ? 2 * cap : 4096);
-		if (!data)
-			abort();
-		n = fread(data + size, 1, cap - size, f);
-		size += n;
-	} while (n);
-	fclose(f);
-	LLVMFuzzerTestOneInput(data, size);
-	free(data);
+	LLVMFuzzerTestOneInput((const uint8_t *)data.data, data.len);
+	buf_release(&data);
 	return 0;
 }
 
