@@ -79,7 +79,7 @@ class Project:
 
 @pytest.fixture
 def project(tmp_path):
-    assert BINARY.exists(), "build ./bulletin first (make)"
+    assert BINARY.exists(), f"build {BINARY.name} first (make {BINARY.name})"
     return Project(tmp_path)
 
 
