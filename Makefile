@@ -154,6 +154,10 @@ INTEGRATION_ENV := $(SAN_ENV) BULLETIN_BINARY=$(CURDIR)/bulletin-asan
 bulletin-asan: build/asan/main.o $(ASAN_OBJ)
 	$(CC) $(CFLAGS) -O1 $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
+# Named only by a pattern rule, they would count as intermediate and be
+# deleted after each build.
+.SECONDARY: $(FUZZ_OBJ)
+
 build/fuzz:
 	mkdir -p $@
 
