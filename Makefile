@@ -5,6 +5,7 @@
 #   make check     unit tests (plain, then ASan+UBSan) and integration tests
 #   make demo      preview the sample issue into out/, import sample subscribers
 #   make bench     the benchmarks in tests/bench/
+#   make fuzz      run each libFuzzer harness in tests/fuzz/ (see below)
 #
 # Local overrides (CC=clang, CFLAGS=-O0 ...) go in config.mk.
 
@@ -94,14 +95,15 @@ unit-asan: $(UNIT_ASAN)
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		LSAN_OPTIONS=suppressions=tests/lsan.supp ./$$t; done
 
-integration: bulletin
-	$(PYTHON) -m pytest -q tests/integration
+integration: bulletin bulletin-asan
+	$(INTEGRATION_ENV) $(PYTHON) -m pytest -q tests/integration
 
 check: deps
 	$(MAKE) all
 	$(MAKE) clang-check
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) fuzz-replay
 	$(MAKE) integration
 
 # The sources must compile warning-free with clang too (gcc builds them above).
@@ -121,4 +123,93 @@ bench: bulletin
 	@set -e; for b in tests/bench/bench_*.py; do $(PYTHON) $$b; done
 
 clean:
-	rm -rf build bulletin out
+	rm -rf build bulletin bulletin-asan out
+
+# ---- sanitizers and fuzzing (issue 6: keep it fixed) ------------------------
+#
+# bulletin-asan   ./bulletin built from the ASan+UBSan objects; `make
+#                 integration` runs the pytest suite against it
+#                 (tests/integration/conftest.py reads BULLETIN_BINARY and
+#                 fails a test whose run wrote a sanitizer report).
+# fuzz            builds each tests/fuzz/fuzz_NAME.c with clang and
+#                 libFuzzer (plus ASan+UBSan) and runs it for FUZZ_SECONDS
+#                 on a scratch copy of tests/fuzz/corpus/NAME, one harness
+#                 after the other; new inputs stay in build/fuzz/corpus/NAME,
+#                 crashes go to build/fuzz/crashes/NAME.
+# fuzz-merge      adds to tests/fuzz/corpus/NAME the inputs of
+#                 build/fuzz/corpus/NAME that reach new edges (edges only,
+#                 -use_counters=0, so corpora stay small), to commit.
+# fuzz-replay     replays the committed corpora once under ASan+UBSan with
+#                 tests/fuzz/replay.c instead of libFuzzer (any compiler, a
+#                 few seconds); part of `make check`. Reproducers of crashes
+#                 not fixed yet wait in tests/fuzz/crashes/NAME, not replayed.
+
+.PHONY: fuzz fuzz-merge fuzz-replay
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+REPLAY_BIN   := $(FUZZ_NAMES:%=build/asan/fuzz_%)
+FUZZ_OBJ     := $(LIB_SRC:src/%.c=build/fuzz/%.o)
+FUZZ_CFLAGS  := $(TEST_CFLAGS) -O1 -DFUZZ_TOP='"$(CURDIR)"'
+FUZZ_SAN     := $(SAN_FLAGS) -fsanitize=fuzzer-no-link
+FUZZ_OPTS    := -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
+SAN_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
+INTEGRATION_ENV := $(SAN_ENV) BULLETIN_BINARY=$(CURDIR)/bulletin-asan
+
+bulletin-asan: build/asan/main.o $(ASAN_OBJ)
+	$(CC) $(CFLAGS) -O1 $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+# Named only by a pattern rule, they would count as intermediate and be
+# deleted after each build.
+.SECONDARY: $(FUZZ_OBJ)
+
+build/fuzz:
+	mkdir -p $@
+
+build/fuzz/%.o: src/%.c $(wildcard src/*.h) | build/fuzz
+	$(FUZZ_CC) $(CFLAGS) -O1 $(FUZZ_SAN) -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ) | build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_OBJ) $(DEP_LIBS)
+
+build/asan/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
+		$(ASAN_OBJ) | build/asan
+	$(CC) $(FUZZ_CFLAGS) $(SAN_FLAGS) -o $@ $< tests/fuzz/replay.c \
+		$(ASAN_OBJ) $(DEP_LIBS)
+
+# One harness at a time, one process each: the machine's cores are shared.
+fuzz: $(FUZZ_BIN)
+	@failed=; for n in $(FUZZ_NAMES); do \
+		rm -rf build/fuzz/corpus/$$n; \
+		mkdir -p build/fuzz/corpus/$$n build/fuzz/crashes/$$n; \
+		cp tests/fuzz/corpus/$$n/* build/fuzz/corpus/$$n/; \
+		echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
+		$(SAN_ENV) ./build/fuzz/fuzz_$$n $(FUZZ_OPTS) \
+			-max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=build/fuzz/crashes/$$n/ \
+			build/fuzz/corpus/$$n 2>build/fuzz/$$n.log || \
+			{ failed="$$failed $$n"; tail -40 build/fuzz/$$n.log; }; \
+		grep -h '^stat::\(number_of_executed_units\|peak_rss\|new_units\)' \
+			build/fuzz/$$n.log | sort -u || true; \
+	done; \
+	if [ -n "$$failed" ]; then \
+		echo "fuzz: crashes in:$$failed (see build/fuzz/crashes/)"; exit 1; \
+	fi
+
+fuzz-merge: $(FUZZ_BIN)
+	@set -e; for n in $(FUZZ_NAMES); do \
+		[ -d build/fuzz/corpus/$$n ] || continue; \
+		mkdir -p tests/fuzz/corpus/$$n; \
+		$(SAN_ENV) ./build/fuzz/fuzz_$$n -merge=1 -use_counters=0 -timeout=30 \
+			tests/fuzz/corpus/$$n build/fuzz/corpus/$$n \
+			2>build/fuzz/$$n.merge.log; \
+		echo "fuzz-merge: $$n: $$(ls tests/fuzz/corpus/$$n | wc -l) files"; \
+	done
+
+fuzz-replay: $(REPLAY_BIN)
+	@set -e; for n in $(FUZZ_NAMES); do \
+		$(SAN_ENV) ./build/asan/fuzz_$$n tests/fuzz/corpus/$$n; done

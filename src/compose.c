@@ -373,7 +373,7 @@ static int load_images(struct issue *is, const struct digest *d,
  * one recipient's address where it wants, so it is refused.
  */
 static int render(struct tmpl_dir *dir, const char *name, struct tv *data,
-		  struct slotted *out)
+		  size_t max, struct slotted *out)
 {
 	const struct tmpl *t = tmpl_dir_load(dir, name);
 	struct buf b = BUF_INIT;
@@ -382,7 +382,8 @@ static int render(struct tmpl_dir *dir, const char *name, struct tv *data,
 	if (!t)
 		return -1;
 	set_slots(data, 0);
-	tmpl_render(t, data, &b);
+	if (tmpl_render(t, data, max, &b))
+		goto out;
 	if (memchr(b.data, SLOT_MARK, b.len)) {
 		error("%s: the rendered body holds byte 0x%02x, which marks "
 		      "per-recipient values", name, SLOT_MARK);
@@ -390,7 +391,8 @@ static int render(struct tmpl_dir *dir, const char *name, struct tv *data,
 	}
 	buf_reset(&b);
 	set_slots(data, 1);
-	tmpl_render(t, data, &b);
+	if (tmpl_render(t, data, max, &b))
+		goto out;
 	slotted_init(out, &b);
 	ret = 0;
 out:
@@ -435,8 +437,11 @@ static int compose(struct issue *is, const struct digest *d,
 	warn_raw_html(d, c);
 	html = template_data(d, c, &o, 0);
 	text = template_data(d, c, &o, 1);
-	if (render(dir, "digest.html.mustache", html, &is->html) ||
-	    render(dir, "digest.txt.mustache", text, &is->text))
+	/* a body larger than the largest message could never be sent */
+	if (render(dir, "digest.html.mustache", html, c->max_message_size,
+		   &is->html) ||
+	    render(dir, "digest.txt.mustache", text, c->max_message_size,
+		   &is->text))
 		goto out;
 	slotted_encode(&is->html, &is->html_qp);
 	slotted_encode(&is->text, &is->text_qp);

@@ -462,6 +462,9 @@ static int needs_quotes(const char *s, size_t len)
 		return 0;
 	if (s[0] == ' ' || s[len - 1] == ' ')	/* readers that trim would lose it */
 		return 1;
+	/* first in a file, readers take it for a byte order mark */
+	if (len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
+		return 1;
 	for (size_t i = 0; i < len; i++)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
 			return 1;

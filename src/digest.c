@@ -114,15 +114,25 @@ static int split_source(struct source *src)
 }
 
 /* Reads path, the file name inside the folder dir, bounded in size and
- * refused when a symlink leads it outside the folder. */
-static int read_source(struct source *src, const char *dir, const char *path)
+ * refused when a symlink leads it outside the folder; or takes the text
+ * from memory when text is not NULL (digest_parse_entry). Either way
+ * src->text owns a copy. */
+static int read_source(struct source *src, const char *dir, const char *path,
+		       const char *text, size_t len)
 {
 	memset(src, 0, sizeof(*src));
 	src->path = path;
 	buf_init(&src->text, 0);
-	if (read_file_inside(dir, path_basename(path), DIGEST_MAX_FILE,
-			     &src->text) ||
-	    check_text(path, &src->text))
+	if (text) {
+		if (len > DIGEST_MAX_FILE)
+			return error("'%s' is larger than %d bytes", path,
+				     DIGEST_MAX_FILE);
+		buf_add(&src->text, text, len);
+	} else if (read_file_inside(dir, path_basename(path), DIGEST_MAX_FILE,
+				    &src->text)) {
+		return -1;
+	}
+	if (check_text(path, &src->text))
 		return -1;
 	return split_source(src);
 }
@@ -625,7 +635,7 @@ static int load_issue(struct digest *d, const char *path, int must_exist)
 
 	if (!must_exist && lstat(path, &st))
 		return 0;
-	if (read_source(&src, d->dir, path))
+	if (read_source(&src, d->dir, path, NULL, 0))
 		goto out;
 	if (must_exist) {
 		if (parse_front_matter(&src, issue_fields, d) ||
@@ -646,13 +656,15 @@ out:
 	return ret;
 }
 
-static int load_entry(struct digest *d, struct entry *e, const char *path)
+/* Loads e from path, or from text when it is not NULL. */
+static int load_entry(struct digest *d, struct entry *e, const char *path,
+		      const char *text, size_t len)
 {
 	struct source src;
 	int ret = -1;
 
 	e->file = xstrdup(path);
-	if (read_source(&src, d->dir, path))
+	if (read_source(&src, d->dir, path, text, len))
 		goto out;
 	if (parse_front_matter(&src, entry_fields, e) ||
 	    require(&src, e->title, "title") || require(&src, e->url, "url"))
@@ -694,7 +706,7 @@ static int load_entries(struct digest *d)
 		struct buf path = BUF_INIT;
 
 		buf_addf(&path, "%s/%s", d->dir, names[i]->d_name);
-		if (load_entry(d, &d->entries[d->nentries++], path.data))
+		if (load_entry(d, &d->entries[d->nentries++], path.data, NULL, 0))
 			bad = 1;
 		buf_release(&path);
 		free(names[i]);
@@ -704,6 +716,16 @@ static int load_entries(struct digest *d)
 		return error("'%s' has no entries (*.md files besides issue.md)",
 			     d->dir);
 	return bad ? -1 : 0;
+}
+
+int digest_parse_entry(struct digest *d, struct entry *e, const char *path,
+		       const char *text, size_t len)
+{
+	memset(e, 0, sizeof(*e));
+	if (!load_entry(d, e, path, text, len))
+		return 0;
+	digest_entry_release(e);
+	return -1;
 }
 
 static char *folder_id(const char *dir)
@@ -764,6 +786,12 @@ static void entry_release(struct entry *e)
 	free(e->links);
 	if (e->body)
 		cmark_node_free(e->body);
+}
+
+void digest_entry_release(struct entry *e)
+{
+	entry_release(e);
+	memset(e, 0, sizeof(*e));
 }
 
 void digest_release(struct digest *d)

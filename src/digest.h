@@ -70,6 +70,22 @@ struct digest {
 int digest_load(struct digest *d, const char *dir);
 void digest_release(struct digest *d);
 
+/*
+ * Parses one entry file from memory, exactly as digest_load parses each
+ * NN-x.md: text (len bytes, need not be NUL-terminated) is checked,
+ * split into front matter and Markdown body, and loaded into e (which
+ * is overwritten). path names the file in messages. Images the body
+ * uses are looked up in d->dir and added to d->images; d needs nothing
+ * else set. For tests and the fuzz harness (tests/fuzz/fuzz_digest.c).
+ *
+ * Returns 0 with e filled, which the caller frees with
+ * digest_entry_release(); or -1 after error() with e released.
+ */
+int digest_parse_entry(struct digest *d, struct entry *e, const char *path,
+		       const char *text, size_t len);
+/* Frees what e holds and zeroes it. */
+void digest_entry_release(struct entry *e);
+
 /* True if url is an absolute http:// or https:// URL. */
 int url_is_web(const char *url);
 

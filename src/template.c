@@ -846,13 +846,25 @@ static void S_emit(struct buf *out, const struct tv *v, int html)
 		buf_add(out, v->s, v->len);
 }
 
+/* Where a render writes, and where it must stop: sections over lists
+ * multiply, so a 500-byte template can ask for 2^40 bytes. */
+struct render {
+	struct buf *out;
+	size_t      limit;	/* out->len past which rendering stops */
+};
+
+static int S_over(const struct render *r)
+{
+	return r->out->len > r->limit;
+}
+
 static void S_render(const struct tmpl *t, size_t from, size_t to,
-		     const struct frame *f, struct buf *out);
+		     const struct frame *f, struct render *r);
 
 /* A list renders the body once per item; any other truthy value once,
  * pushed as the innermost context. */
 static void S_section(const struct tmpl *t, const struct op *op, size_t body,
-		      const struct frame *f, struct buf *out)
+		      const struct frame *f, struct render *r)
 {
 	const struct tv *v = S_lookup(t, op, f);
 	struct frame inner = { v, f };
@@ -860,50 +872,56 @@ static void S_section(const struct tmpl *t, const struct op *op, size_t body,
 	if (!S_truthy(v))
 		return;
 	if (v->kind != TV_LIST) {
-		S_render(t, body, op->end, &inner, out);
+		S_render(t, body, op->end, &inner, r);
 		return;
 	}
-	for (size_t i = 0; i < v->n; i++) {
+	for (size_t i = 0; i < v->n && !S_over(r); i++) {
 		inner.v = v->slots[i].v;
-		S_render(t, body, op->end, &inner, out);
+		S_render(t, body, op->end, &inner, r);
 	}
 }
 
 static void S_render(const struct tmpl *t, size_t from, size_t to,
-		     const struct frame *f, struct buf *out)
+		     const struct frame *f, struct render *r)
 {
-	for (size_t i = from; i < to; i++) {
+	for (size_t i = from; i < to && !S_over(r); i++) {
 		const struct op *op = &t->ops[i];
 
 		switch (op->kind) {
 		case OP_TEXT:
-			buf_add(out, t->src + op->at, op->len);
+			buf_add(r->out, t->src + op->at, op->len);
 			break;
 		case OP_VAR:
 		case OP_RAW:
-			S_emit(out, S_lookup(t, op, f),
+			S_emit(r->out, S_lookup(t, op, f),
 			       op->kind == OP_VAR && t->html);
 			break;
 		case OP_SECTION:
-			S_section(t, op, i + 1, f, out);
+			S_section(t, op, i + 1, f, r);
 			i = op->end - 1;
 			break;
 		case OP_INVERTED:
 			if (!S_truthy(S_lookup(t, op, f)))
-				S_render(t, i + 1, op->end, f, out);
+				S_render(t, i + 1, op->end, f, r);
 			i = op->end - 1;
 			break;
 		case OP_PARTIAL:
-			S_render(op->partial, 0, op->partial->nops, f, out);
+			S_render(op->partial, 0, op->partial->nops, f, r);
 			break;
 		}
 	}
 }
 
-void tmpl_render(const struct tmpl *t, const struct tv *data, struct buf *out)
+int tmpl_render(const struct tmpl *t, const struct tv *data, size_t max,
+		struct buf *out)
 {
 	struct frame root = { data, NULL };
+	struct render r = { out, max > SIZE_MAX - out->len ? SIZE_MAX
+					   : out->len + max };
 
 	if (t)
-		S_render(t, 0, t->nops, &root, out);
+		S_render(t, 0, t->nops, &root, &r);
+	if (S_over(&r))
+		return error("%s: renders to more than %zu bytes", t->path, max);
+	return 0;
 }

@@ -82,7 +82,14 @@ struct tmpl *tmpl_compile(struct tmpl_dir *d, const char *name,
 			  const char *src, size_t len);
 void tmpl_free(struct tmpl *t);
 
-/* Renders t with data (a TV_MAP, or NULL) appended to out. Cannot fail. */
-void tmpl_render(const struct tmpl *t, const struct tv *data, struct buf *out);
+/*
+ * Renders t with data (a TV_MAP, or NULL) appended to out. Returns 0, or
+ * error() -1 when the output would pass max bytes (out then holds a
+ * truncated render the caller discards). Sections nested over lists
+ * multiply their bodies, so a short template can ask for terabytes: the
+ * caller bounds it, with the largest message it would send.
+ */
+int tmpl_render(const struct tmpl *t, const struct tv *data, size_t max,
+		struct buf *out);
 
 #endif

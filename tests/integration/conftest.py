@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / "bulletin"
+# `make integration` runs the suite against bulletin-asan (ASan+UBSan).
+BINARY = Path(os.environ.get("BULLETIN_BINARY") or ROOT / "bulletin")
+
+# What a sanitizer report contains, should one reach stderr.
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
 CONFIG = """\
 [newsletter]
@@ -55,6 +59,10 @@ class Project:
             cwd=self.path, input=input, capture_output=True,
             env=full_env, timeout=120,
             text=not isinstance(input, bytes))
+        stderr = proc.stderr if isinstance(proc.stderr, str) else \
+            proc.stderr.decode(errors="replace")
+        for marker in SANITIZER_MARKERS:
+            assert marker not in stderr, stderr
         if check and proc.returncode != 0:
             raise AssertionError(
                 f"bulletin {' '.join(map(str, args))} exited "
@@ -71,5 +79,26 @@ class Project:
 
 @pytest.fixture
 def project(tmp_path):
-    assert BINARY.exists(), "build ./bulletin first (make)"
+    assert BINARY.exists(), f"build {BINARY.name} first (make {BINARY.name})"
     return Project(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_reports(tmp_path_factory, monkeypatch):
+    """Fails the test when a bulletin it ran wrote a sanitizer report.
+
+    Reports go to files of their own (log_path) rather than stderr, so a
+    test that expects a failure and never reads stderr still catches
+    them, however it started the binary. Harmless without sanitizers."""
+    logs = tmp_path_factory.mktemp("sanitizers")
+    defaults = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1",
+                "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    for var, default in defaults.items():
+        opts = os.environ.get(var, default)
+        monkeypatch.setenv(var, f"{opts}:log_path={logs}/report")
+    yield
+    reports = sorted(logs.iterdir())
+    if reports:
+        pytest.fail("sanitizer report from " + str(BINARY) + ":\n" +
+                    "\n".join(r.read_text(errors="replace") for r in reports),
+                    pytrace=False)

@@ -468,6 +468,9 @@ static void test_writer_quoting(void **state)
 	field_is(" lead", "\" lead\"");
 	field_is("trail ", "\"trail \"");
 	field_is("张三", "张三");
+	/* a leading U+FEFF would be read as a byte order mark */
+	field_is("\xef\xbb\xbfx", "\"\xef\xbb\xbfx\"");
+	field_is("x\xef\xbb\xbf", "x\xef\xbb\xbf");
 }
 
 static void test_writer_records(void **state)

@@ -153,6 +153,43 @@ static void test_entries_in_file_name_order(void **state)
 	remove_digest(dir);
 }
 
+/* One entry from memory, as the fuzz harness parses it: the same checks
+ * as a file, images looked up in d.dir, nothing kept on failure. */
+static void test_parse_entry_from_memory(void **state)
+{
+	const char *files[] = { "fig.png", "\x89PNG", NULL };
+	static const char with_image[] =
+		"---\ntitle: T\nurl: https://a.org/\n---\n![f](fig.png)\n";
+	char *dir = make_digest(files);
+	struct digest d;
+	struct entry e;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.dir = dir;
+	assert_int_equal(digest_parse_entry(&d, &e, "01-a.md", entry_md,
+					    strlen(entry_md)), 0);
+	assert_string_equal(e.file, "01-a.md");
+	assert_string_equal(e.url, "https://arxiv.org/abs/2102.07074");
+	assert_int_equal(e.nauthors, 3);
+	assert_non_null(e.body);
+	digest_entry_release(&e);
+	assert_null(e.title);
+	assert_int_equal(digest_parse_entry(&d, &e, "02-b.md", with_image,
+					    strlen(with_image)), 0);
+	assert_int_equal(d.nimages, 1);
+	assert_string_equal(d.images[0], "fig.png");
+	digest_entry_release(&e);
+	/* len counts, not the NUL: cut short, the front matter never closes */
+	assert_int_equal(digest_parse_entry(&d, &e, "03-c.md", with_image,
+					    strlen("---\ntitle: T\n---\n")), -1);
+	assert_null(e.file);
+	assert_null(e.title);
+	d.dir = NULL;
+	digest_release(&d);
+	remove_digest(dir);
+}
+
 static void test_front_matter_errors(void **state)
 {
 	static const char *const cases[][2] = {
@@ -447,6 +484,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_digest),
 		cmocka_unit_test(test_entries_in_file_name_order),
+		cmocka_unit_test(test_parse_entry_from_memory),
 		cmocka_unit_test(test_front_matter_errors),
 		cmocka_unit_test(test_issue_errors),
 		cmocka_unit_test(test_repeated_keys),

@@ -24,7 +24,7 @@ static char *render_t(const struct tmpl *t, const struct tv *data)
 	struct buf out = BUF_INIT;
 
 	assert_non_null(t);
-	tmpl_render(t, data, &out);
+	assert_int_equal(tmpl_render(t, data, SIZE_MAX, &out), 0);
 	return buf_detach(&out, NULL);
 }
 
@@ -411,6 +411,28 @@ static void test_utf8_passes_through(void **state)
 	check("x.txt", "标题：{{t}}\n", map1("t", "中文标题"), "标题：中文标题\n");
 }
 
+/* Sections over lists multiply: the caller's bound stops the render. */
+static void test_render_bounded(void **state)
+{
+	const char *src = "{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}ab{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}";
+	struct tmpl *t = tmpl_compile(NULL, "x.txt", src, strlen(src));
+	struct tv *m = tv_map(), *l = tv_set(m, "l", tv_list());
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	for (int i = 0; i < 10; i++)
+		tv_push(l, tv_str("i"));
+	/* 10^5 items of 2 bytes: exactly 200,000 fits, one byte less not */
+	assert_int_equal(tmpl_render(t, m, 200000, &out), 0);
+	assert_int_equal(out.len, 200000);
+	buf_reset(&out);
+	assert_int_equal(tmpl_render(t, m, 199999, &out), -1);
+	assert_true(out.len >= 199999 && out.len <= 200001);
+	buf_release(&out);
+	tmpl_free(t);
+	tv_free(m);
+}
+
 static void test_render_many_times(void **state)
 {
 	const char *src = "{{#l}}{{.}},{{/l}}";
@@ -423,7 +445,7 @@ static void test_render_many_times(void **state)
 	tv_push(l, tv_str("a"));
 	tv_push(l, tv_str("b"));
 	for (int i = 0; i < 3; i++)
-		tmpl_render(t, m, &out);
+		assert_int_equal(tmpl_render(t, m, SIZE_MAX, &out), 0);
 	assert_string_equal(out.data, "a,b,a,b,a,b,");
 	buf_release(&out);
 	tmpl_free(t);
@@ -650,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_set_delimiters),
 		cmocka_unit_test(test_utf8_passes_through),
 		cmocka_unit_test(test_render_many_times),
+		cmocka_unit_test(test_render_bounded),
 		cmocka_unit_test(test_tv_set_replaces),
 		cmocka_unit_test(test_partials_take_parent_suffix),
 		cmocka_unit_test(test_nested_partials),
