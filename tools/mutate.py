@@ -1,0 +1,369 @@
+#!/usr/bin/python3
+"""Mutation testing for bulletin's pure modules.
+
+    /usr/bin/python3 tools/mutate.py src/wrap.c [src/utf8.c ...]
+    make mutate MUTATE_FILES="src/wrap.c src/utf8.c"
+
+For each file, every mutant flips one operator occurrence inside a function
+body (comments, string and character literals and preprocessor lines are
+left alone): == and !=, < and <=, > and >=, + and -, += and -=, && and ||,
+++ and --, a decimal 0 and 1, "+ 1" or "- 1" removed, a unary ! removed,
+and a return value negated.  A mutant is compiled in a copy of the
+worktree (the worktree itself is never touched, so Ctrl-C is safe), the
+module's unit test binary is built and run with a timeout (a hang counts
+as killed), and the mutant is:
+
+    killed      the test binary failed, crashed or timed out
+    survived    it passed
+    equivalent  it passed and tools/mutate-equivalent.txt lists it: no
+                test could tell it from the original (judged by reading)
+    skipped     it did not compile (not counted)
+
+kill rate = killed / (total - equivalent), total = killed + survived +
+equivalent.  Survivors are printed with a key in the allowlist's format.
+
+Allowlist lines (tools/mutate-equivalent.txt), '#' starts a comment:
+
+    src/FILE.c | FUNCTION | COL:OLD->NEW | the source line, stripped | reason
+
+The key does not hold a line number, so it outlives edits elsewhere in
+the file; when the line itself changes the mutant must be judged again.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ALLOWLIST = os.path.join(ROOT, "tools", "mutate-equivalent.txt")
+
+# The unit tests that exercise each module quickly.
+TESTS = {
+    "src/address.c": ["test_address"],
+    "src/csv.c": ["test_csv"],
+    "src/wrap.c": ["test_wrap"],
+    "src/utf8.c": ["test_utf8"],
+    "src/template.c": ["test_template"],
+    "src/mime.c": ["test_mime"],
+}
+
+# Files where only some functions are mutated (mime.c: its encoders, not
+# the libetpan wrapper).
+FUNCTIONS = {
+    "src/mime.c": {"base64_encode", "mime_base64_lines", "qp_needs_escape",
+                   "qp_char", "mime_qp_encode", "needs_encoding",
+                   "mime_header_text"},
+}
+
+# ---- lexing ----------------------------------------------------------------
+
+TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<comment>//[^\n]*|/\*.*?\*/)
+  | (?P<string>"(?:\\.|[^"\\\n])*")
+  | (?P<char>'(?:\\.|[^'\\\n])*')
+  | (?P<number>(?:0[xX][0-9a-fA-F]+|\d+\.?\d*(?:[eE][+-]?\d+)?)[uUlLfF]*)
+  | (?P<ident>[A-Za-z_]\w*)
+  | (?P<op>\.\.\.|<<=|>>=|->|\+\+|--|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^]=|[-+*/%<>=!~&|^?:;,.(){}\[\]])
+""", re.S | re.X)
+
+
+class Tok:
+    __slots__ = ("kind", "text", "pos")
+
+    def __init__(self, kind, text, pos):
+        self.kind, self.text, self.pos = kind, text, pos
+
+
+def blank_preprocessor(src):
+    """The source with preprocessor lines (and their continuations) blanked,
+    so that offsets stay the same."""
+    out, in_pp = [], False
+    for line in src.splitlines(keepends=True):
+        if in_pp or line.lstrip().startswith("#"):
+            body = line.rstrip("\n")
+            in_pp = body.endswith("\\")
+            out.append(re.sub(r"[^\n]", " ", line))
+        else:
+            out.append(line)
+    return "".join(out)
+
+
+def tokens(src):
+    text = blank_preprocessor(src)
+    toks, pos = [], 0
+    while pos < len(text):
+        m = TOKEN.match(text, pos)
+        if not m:
+            raise SystemExit("mutate: cannot lex at offset %d: %r"
+                             % (pos, text[pos:pos + 20]))
+        if m.lastgroup not in ("ws", "comment"):
+            toks.append(Tok(m.lastgroup, m.group(), pos))
+        pos = m.end()
+    return toks
+
+
+def functions(toks):
+    """Yields (name, first, last) token index ranges of function bodies:
+    a '{' at file level right after a ')' opens one."""
+    depth, i = 0, 0
+    while i < len(toks):
+        t = toks[i]
+        if t.text == "{":
+            if depth == 0 and i and toks[i - 1].text == ")":
+                j, paren = i - 1, 0
+                while j >= 0:
+                    if toks[j].text == ")":
+                        paren += 1
+                    elif toks[j].text == "(":
+                        paren -= 1
+                        if paren == 0:
+                            break
+                    j -= 1
+                name = toks[j - 1].text if j > 0 else "?"
+                k, d = i, 0
+                while k < len(toks):
+                    if toks[k].text == "{":
+                        d += 1
+                    elif toks[k].text == "}":
+                        d -= 1
+                        if d == 0:
+                            break
+                    k += 1
+                yield name, i, k
+                i = k + 1
+                continue
+            depth += 1
+        elif t.text == "}":
+            depth -= 1
+        i += 1
+
+
+# ---- mutants ---------------------------------------------------------------
+
+SWAP = {"==": "!=", "!=": "==", "<": "<=", "<=": "<", ">": ">=", ">=": ">",
+        "+": "-", "-": "+", "+=": "-=", "-=": "+=", "&&": "||", "||": "&&",
+        "++": "--", "--": "++"}
+
+# After these a + or - is binary; after anything else it is unary.
+OPERAND_END = {"ident", "number", "string", "char"}
+
+
+def binary(toks, i):
+    p = toks[i - 1]
+    return p.kind in OPERAND_END or p.text in (")", "]")
+
+
+def mutants_in(src, toks, first, last):
+    """Yields (start, end, replacement) edits for the body toks[first..last]."""
+    for i in range(first + 1, last):
+        t = toks[i]
+        if t.kind == "op" and t.text in SWAP:
+            if t.text in ("+", "-") and not binary(toks, i):
+                continue
+            yield t.pos, t.pos + len(t.text), SWAP[t.text]
+            if (t.text in ("+", "-") and toks[i + 1].text == "1"
+                    and toks[i + 1].kind == "number"):
+                # "x + 1" -> "x"
+                nxt = toks[i + 1]
+                yield t.pos, nxt.pos + 1, ""
+        elif t.kind == "op" and t.text == "!":
+            yield t.pos, t.pos + 1, ""
+        elif t.kind == "number" and t.text in ("0", "1"):
+            yield t.pos, t.pos + 1, "1" if t.text == "0" else "0"
+        elif (t.kind == "ident" and t.text == "return"
+              and toks[i + 1].text != ";"
+              and not (toks[i + 1].kind == "number" and toks[i + 2].text == ";")):
+            # (a constant return value is flipped as a constant)
+            j = i + 1
+            while toks[j].text != ";":
+                j += 1
+            a, b = toks[i + 1].pos, toks[j - 1].pos + len(toks[j - 1].text)
+            yield a, b, "!(" + src[a:b] + ")"
+
+
+class Mutant:
+    def __init__(self, path, src, func, start, end, new):
+        self.path, self.func = path, func
+        self.start, self.end, self.new = start, end, new
+        self.line = src.count("\n", 0, start) + 1
+        bol = src.rfind("\n", 0, start) + 1
+        eol = src.find("\n", start)
+        raw = src[bol:eol if eol >= 0 else len(src)]
+        self.text = raw.strip()
+        col = start - bol - (len(raw) - len(raw.lstrip()))
+        old = src[start:end]
+        self.desc = "%d:%s->%s" % (col, " ".join(old.split()),
+                                   " ".join(new.split()))
+        self.key = " | ".join((path, func, self.desc, self.text))
+        self.source = src[:start] + new + src[end:]
+
+
+def mutants(path, src):
+    toks = tokens(src)
+    only = FUNCTIONS.get(path)
+    for name, first, last in functions(toks):
+        if only is not None and name not in only:
+            continue
+        for start, end, new in mutants_in(src, toks, first, last):
+            yield Mutant(path, src, name, start, end, new)
+
+
+def load_allowlist():
+    keys = {}
+    if not os.path.exists(ALLOWLIST):
+        return keys
+    with open(ALLOWLIST, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = [p.strip() for p in line.split(" | ")]
+            if len(parts) < 5 or not parts[4]:
+                raise SystemExit("%s:%d: want 'file | function | mutation | "
+                                 "line | reason'" % (ALLOWLIST, n))
+            keys[" | ".join(parts[:3] + [" | ".join(parts[3:-1])])] = parts[-1]
+    return keys
+
+
+# ---- running ---------------------------------------------------------------
+
+def make(tmp, target, quiet=True):
+    # -w: a mutant that only draws a warning is still a program to test
+    cmd = ["make", "-s", "-C", tmp, "CFLAGS=-O0", "WARN=-w", target]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode and not quiet:
+        sys.stderr.write(r.stdout.decode(errors="replace"))
+    return r.returncode == 0
+
+
+def run_tests(tmp, tests, timeout):
+    """True if every test binary passes within timeout."""
+    for t in tests:
+        try:
+            p = subprocess.Popen(["./build/obj/" + t], cwd=tmp,
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            return False
+        if p.returncode != 0:
+            return False
+    return True
+
+
+def copy_tree(tmp):
+    def ignore(d, names):
+        if d == ROOT:
+            return [n for n in names if n in (".git", "build", "out",
+                                              "bulletin")]
+        return [n for n in names if n == "__pycache__"]
+    shutil.copytree(ROOT, tmp, ignore=ignore, dirs_exist_ok=True)
+
+
+def sweep(path, args, allow, tmp):
+    tests = args.tests.split(",") if args.tests else TESTS.get(path)
+    if not tests:
+        raise SystemExit("mutate: no unit tests known for %s (use --tests)"
+                         % path)
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        src = f.read()
+    ms = list(mutants(path, src))
+    if args.list:
+        for m in ms:
+            print("%s:%d: %s    %s" % (path, m.line, m.desc, m.text))
+        return None
+    target = os.path.join(tmp, path)
+    for t in tests:
+        if not make(tmp, "build/obj/" + t, quiet=False):
+            raise SystemExit("mutate: %s does not build" % t)
+    t0 = time.monotonic()
+    if not run_tests(tmp, tests, 600):
+        raise SystemExit("mutate: %s fails before any mutation" % tests)
+    timeout = max(5.0, 10 * (time.monotonic() - t0))
+    counts = dict(total=0, killed=0, survived=0, equivalent=0, skipped=0)
+    survivors, seen = [], set()
+    try:
+        for n, m in enumerate(ms, 1):
+            with open(target, "w", encoding="utf-8") as f:
+                f.write(m.source)
+            if not make(tmp, " ".join("build/obj/" + t for t in tests)):
+                counts["skipped"] += 1
+                status = "skipped"
+            elif not run_tests(tmp, tests, timeout):
+                counts["killed"] += 1
+                status = "killed"
+            elif m.key in allow:
+                counts["equivalent"] += 1
+                seen.add(m.key)
+                status = "equivalent"
+            else:
+                counts["survived"] += 1
+                survivors.append(m)
+                status = "SURVIVED"
+            if args.verbose or status == "SURVIVED":
+                print("[%d/%d] %s:%d %s %s" % (n, len(ms), path, m.line,
+                                              m.desc, status), flush=True)
+    finally:
+        with open(target, "w", encoding="utf-8") as f:
+            f.write(src)
+    counts["total"] = counts["killed"] + counts["survived"] + counts["equivalent"]
+    stale = [k for k in allow if k.startswith(path + " |") and k not in seen]
+    return counts, survivors, stale
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("files", nargs="+", help="src/FILE.c")
+    ap.add_argument("--tests", help="comma-separated test binaries "
+                    "(default: the module's own)")
+    ap.add_argument("--list", action="store_true",
+                    help="list the mutants, run nothing")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="print every mutant's outcome")
+    args = ap.parse_args()
+    allow = load_allowlist()
+    rows = []
+    tmp = tempfile.mkdtemp(prefix="bulletin-mutate-")
+    try:
+        copy_tree(tmp)
+        for path in args.files:
+            path = os.path.relpath(os.path.abspath(path), ROOT)
+            res = sweep(path, args, allow, tmp)
+            if res is None:
+                continue
+            counts, survivors, stale = res
+            rows.append((path, counts))
+            for m in survivors:
+                print("survivor: %s | <reason if equivalent>" % m.key)
+            for k in stale:
+                print("note: allowlisted but not a surviving mutant: %s" % k)
+    except KeyboardInterrupt:
+        print("mutate: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if rows:
+        print("\n%-16s %6s %7s %9s %11s %8s %10s" % (
+            "file", "total", "killed", "survived", "equivalent", "skipped",
+            "kill rate"))
+        for path, c in rows:
+            denom = c["total"] - c["equivalent"]
+            rate = 100.0 * c["killed"] / denom if denom else 100.0
+            print("%-16s %6d %7d %9d %11d %8d %9.1f%%" % (
+                path, c["total"], c["killed"], c["survived"],
+                c["equivalent"], c["skipped"], rate))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
