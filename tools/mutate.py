@@ -331,6 +331,8 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="print every mutant's outcome")
     args = ap.parse_args()
+    # a kill cleans up as Ctrl-C does (the worktree is never touched)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     allow = load_allowlist()
     rows = []
     tmp = tempfile.mkdtemp(prefix="bulletin-mutate-")

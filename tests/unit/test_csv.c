@@ -338,6 +338,44 @@ static void test_round_trip(void **state)
 	buf_release(&out);
 }
 
+/* Writer, spec-style: the fields of a record and the exact line. */
+static void test_writer_table(void **state)
+{
+	static const struct {
+		size_t      n;
+		const char *fields[3];
+		const char *want;
+	} cases[] = {
+		{ 0, { NULL }, "\r\n" },
+		{ 1, { "a" }, "a\r\n" },
+		{ 1, { "" }, "\"\"\r\n" },
+		{ 1, { " " }, "\" \"\r\n" },
+		{ 1, { "a,b" }, "\"a,b\"\r\n" },
+		{ 2, { "", "" }, ",\r\n" },
+		{ 2, { "", "a" }, ",a\r\n" },
+		{ 2, { "a", "" }, "a,\r\n" },
+		{ 3, { "", "", "" }, ",,\r\n" },
+		{ 3, { "", "b c", "\"" }, ",b c,\"\"\"\"\r\n" },
+		{ 2, { "a\"", "\"b" }, "\"a\"\"\",\"\"\"b\"\r\n" },
+		{ 1, { "a\"\"b" }, "\"a\"\"\"\"b\"\r\n" },
+		{ 2, { "x ", " y" }, "\"x \",\" y\"\r\n" },
+		{ 1, { "a\r\nb" }, "\"a\r\nb\"\r\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT;
+
+		csv_add_record(&out, cases[i].fields, cases[i].n);
+		if (strcmp(out.data, cases[i].want)) {
+			print_error("writer case %zu: got \"%s\", want \"%s\"\n",
+				    i, out.data, cases[i].want);
+			fail();
+		}
+		buf_release(&out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_writer_quoting),
 		cmocka_unit_test(test_writer_records),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_writer_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

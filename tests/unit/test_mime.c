@@ -371,6 +371,7 @@ static const struct qp_case qp_cases[] = {
 	{ A70 "aaaa ", 0, A70 "aaaa=\r\n=20" },
 	{ A70 "aaa \r\n", 0, A70 "aaa=\r\n=20\r\n" },
 	{ A75, 1, A75 "=\r\n" },
+	{ A75 A75 "bb", 0, A75 "=\r\n" A75 "=\r\nbb" },
 	/* a soft break must not leave "From " at a line's start */
 	{ A75 "From ", 0, A75 "=\r\n=46rom=20" },
 };
