@@ -3,6 +3,8 @@
 
     /usr/bin/python3 tools/mutate.py src/wrap.c [src/utf8.c ...]
     make mutate MUTATE_FILES="src/wrap.c src/utf8.c"
+    tools/mutate.py --baseline main src/csv.c   (and before the new tests)
+    tools/mutate.py --lines 40-60 -v src/csv.c  (re-check a few mutants)
 
 For each file, every mutant flips one operator occurrence inside a function
 body (comments, string and character literals and preprocessor lines are
@@ -243,6 +245,40 @@ def make(tmp, target, quiet=True):
     return r.returncode == 0
 
 
+def commands(tmp, path, tests):
+    """The shell commands that rebuild path's object and relink the test
+    binaries, taken from make's own recipes; each test's own source is
+    compiled once here, so a mutant costs one compile and the links."""
+    r = subprocess.run(["make", "-n", "-B", "-s", "-C", tmp, "CFLAGS=-O0",
+                        "WARN=-w"] + ["build/obj/" + t for t in tests],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       universal_newlines=True, check=True)
+    obj = "build/obj/%s.o" % os.path.splitext(os.path.basename(path))[0]
+    compile_cmd, links = None, []
+    for line in r.stdout.splitlines():
+        if line.endswith(" -o %s %s" % (obj, path)):
+            compile_cmd = line
+        for t in tests:
+            src = " tests/unit/%s.c " % t
+            if (" -o build/obj/%s%s" % (t, src)) in line:
+                pre = line.replace(" -o build/obj/%s%s" % (t, src),
+                                   " -c -o build/obj/%s.o%s" % (t, src))
+                subprocess.run(pre, shell=True, cwd=tmp, check=True,
+                               stderr=subprocess.DEVNULL)
+                links.append(line.replace(src, " build/obj/%s.o " % t))
+    if not compile_cmd or len(links) != len(tests):
+        raise SystemExit("mutate: cannot find the recipes for %s" % path)
+    return [compile_cmd] + links
+
+
+def rebuild(tmp, cmds):
+    for c in cmds:
+        if subprocess.run(c, shell=True, cwd=tmp, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode:
+            return False
+    return True
+
+
 def run_tests(tmp, tests, timeout):
     """True if every test binary passes within timeout."""
     for t in tests:
@@ -270,7 +306,40 @@ def copy_tree(tmp):
     shutil.copytree(ROOT, tmp, ignore=ignore, dirs_exist_ok=True)
 
 
+def add_baseline_tests(tmp, tests, rev):
+    """Copies the tests as they were at rev next to today's, as
+    tests/unit/TEST_base.c, so one compile of each mutant scores both."""
+    base = []
+    for t in tests:
+        old = subprocess.run(["git", "-C", ROOT, "show",
+                              "%s:tests/unit/%s.c" % (rev, t)],
+                             stdout=subprocess.PIPE, check=True).stdout
+        with open(os.path.join(tmp, "tests", "unit", t + "_base.c"), "wb") as f:
+            f.write(old)
+        base.append(t + "_base")
+    return base
+
+
+def new_counts():
+    return dict(total=0, killed=0, survived=0, equivalent=0, skipped=0)
+
+
+def score(counts, m, killed, allow, seen):
+    """Counts one built mutant; returns its status."""
+    if killed:
+        counts["killed"] += 1
+        return "killed"
+    if m.key in allow:
+        counts["equivalent"] += 1
+        seen.add(m.key)
+        return "equivalent"
+    counts["survived"] += 1
+    return "SURVIVED"
+
+
 def sweep(path, args, allow, tmp):
+    """Runs every mutant of path. Returns {label: counts}, the survivors
+    and the allowlist keys for path that no surviving mutant matched."""
     tests = args.tests.split(",") if args.tests else TESTS.get(path)
     if not tests:
         raise SystemExit("mutate: no unit tests known for %s (use --tests)"
@@ -278,45 +347,54 @@ def sweep(path, args, allow, tmp):
     with open(os.path.join(ROOT, path), encoding="utf-8") as f:
         src = f.read()
     ms = list(mutants(path, src))
+    if args.lines:
+        lo, _, hi = args.lines.partition("-")
+        ms = [m for m in ms if int(lo) <= m.line <= int(hi or lo)]
     if args.list:
         for m in ms:
             print("%s:%d: %s    %s" % (path, m.line, m.desc, m.text))
         return None
+    base = add_baseline_tests(tmp, tests, args.baseline) if args.baseline else []
     target = os.path.join(tmp, path)
-    for t in tests:
+    for t in tests + base:
         if not make(tmp, "build/obj/" + t, quiet=False):
             raise SystemExit("mutate: %s does not build" % t)
+    cmds = commands(tmp, path, tests + base)
+    if not rebuild(tmp, cmds):
+        raise SystemExit("mutate: %s does not build" % path)
     t0 = time.monotonic()
-    if not run_tests(tmp, tests, 600):
+    if not run_tests(tmp, tests + base, 600):
         raise SystemExit("mutate: %s fails before any mutation" % tests)
-    timeout = max(5.0, 10 * (time.monotonic() - t0))
-    counts = dict(total=0, killed=0, survived=0, equivalent=0, skipped=0)
-    survivors, seen = [], set()
+    timeout = max(2.0, 10 * (time.monotonic() - t0))
+    counts = {path: new_counts()}
+    if base:
+        counts["%s@%s" % (path, args.baseline)] = new_counts()
+    survivors, seen, skipped = [], set(), 0
     try:
         for n, m in enumerate(ms, 1):
             with open(target, "w", encoding="utf-8") as f:
                 f.write(m.source)
-            if not make(tmp, " ".join("build/obj/" + t for t in tests)):
-                counts["skipped"] += 1
+            if not rebuild(tmp, cmds):
+                skipped += 1
                 status = "skipped"
-            elif not run_tests(tmp, tests, timeout):
-                counts["killed"] += 1
-                status = "killed"
-            elif m.key in allow:
-                counts["equivalent"] += 1
-                seen.add(m.key)
-                status = "equivalent"
             else:
-                counts["survived"] += 1
-                survivors.append(m)
-                status = "SURVIVED"
-            if args.verbose or status == "SURVIVED":
+                status = score(counts[path], m,
+                               not run_tests(tmp, tests, timeout), allow, seen)
+                if status == "SURVIVED":
+                    survivors.append(m)
+                if base:
+                    old = score(counts["%s@%s" % (path, args.baseline)], m,
+                                not run_tests(tmp, base, timeout), allow, set())
+                    status += " (%s before)" % old
+            if args.verbose or status.startswith("SURVIVED"):
                 print("[%d/%d] %s:%d %s %s" % (n, len(ms), path, m.line,
                                               m.desc, status), flush=True)
     finally:
         with open(target, "w", encoding="utf-8") as f:
             f.write(src)
-    counts["total"] = counts["killed"] + counts["survived"] + counts["equivalent"]
+    for c in counts.values():
+        c["skipped"] = skipped
+        c["total"] = c["killed"] + c["survived"] + c["equivalent"]
     stale = [k for k in allow if k.startswith(path + " |") and k not in seen]
     return counts, survivors, stale
 
@@ -326,6 +404,11 @@ def main():
     ap.add_argument("files", nargs="+", help="src/FILE.c")
     ap.add_argument("--tests", help="comma-separated test binaries "
                     "(default: the module's own)")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="also score each mutant against the unit tests as "
+                    "they were at git revision REV")
+    ap.add_argument("--lines", metavar="A-B",
+                    help="only the mutants on these source lines")
     ap.add_argument("--list", action="store_true",
                     help="list the mutants, run nothing")
     ap.add_argument("-v", "--verbose", action="store_true",
@@ -344,7 +427,7 @@ def main():
             if res is None:
                 continue
             counts, survivors, stale = res
-            rows.append((path, counts))
+            rows.extend(sorted(counts.items(), key=lambda kv: -len(kv[0])))
             for m in survivors:
                 print("survivor: %s | <reason if equivalent>" % m.key)
             for k in stale:
@@ -355,13 +438,13 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if rows:
-        print("\n%-16s %6s %7s %9s %11s %8s %10s" % (
+        print("\n%-24s %6s %7s %9s %11s %8s %10s" % (
             "file", "total", "killed", "survived", "equivalent", "skipped",
             "kill rate"))
         for path, c in rows:
             denom = c["total"] - c["equivalent"]
             rate = 100.0 * c["killed"] / denom if denom else 100.0
-            print("%-16s %6d %7d %9d %11d %8d %9.1f%%" % (
+            print("%-24s %6d %7d %9d %11d %8d %9.1f%%" % (
                 path, c["total"], c["killed"], c["survived"],
                 c["equivalent"], c["skipped"], rate))
     return 0
