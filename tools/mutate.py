@@ -9,7 +9,8 @@
 For each file, every mutant flips one operator occurrence inside a function
 body (comments, string and character literals and preprocessor lines are
 left alone): == and !=, < and <=, > and >=, + and -, += and -=, && and ||,
-++ and --, a decimal 0 and 1, "+ 1" or "- 1" removed, a unary ! removed,
+++ and --, a decimal 0 and 1 (which also makes "x + 1" plain "x"), a
+unary ! removed,
 and a return value negated.  A mutant is compiled in a copy of the
 worktree (the worktree itself is never touched, so Ctrl-C is safe), the
 module's unit test binary is built and run with a timeout (a hang counts
@@ -169,12 +170,8 @@ def mutants_in(src, toks, first, last):
         if t.kind == "op" and t.text in SWAP:
             if t.text in ("+", "-") and not binary(toks, i):
                 continue
+            # ("x + 1" -> "x" is the 1 -> 0 flip below: not made twice)
             yield t.pos, t.pos + len(t.text), SWAP[t.text]
-            if (t.text in ("+", "-") and toks[i + 1].text == "1"
-                    and toks[i + 1].kind == "number"):
-                # "x + 1" -> "x"
-                nxt = toks[i + 1]
-                yield t.pos, nxt.pos + 1, ""
         elif t.kind == "op" and t.text == "!":
             yield t.pos, t.pos + 1, ""
         elif t.kind == "number" and t.text in ("0", "1"):
@@ -265,10 +262,31 @@ def commands(tmp, path, tests):
                                    " -c -o build/obj/%s.o%s" % (t, src))
                 subprocess.run(pre, shell=True, cwd=tmp, check=True,
                                stderr=subprocess.DEVNULL)
-                links.append(line.replace(src, " build/obj/%s.o " % t))
+                links.append(fast_link(tmp, line, t, obj))
     if not compile_cmd or len(links) != len(tests):
         raise SystemExit("mutate: cannot find the recipes for %s" % path)
     return [compile_cmd] + links
+
+
+def fast_link(tmp, line, test, obj):
+    """make's link line for test, rewritten to take the unchanged objects
+    from an archive (only what the test needs is linked, and --as-needed
+    drops the libraries it does not use) and lld when there is one: the
+    link is most of what a mutant costs."""
+    words = line.split()
+    objs = [w for w in words if w.startswith("build/obj/") and w.endswith(".o")]
+    if not objs or "-o" not in words:
+        raise SystemExit("mutate: cannot read the link line %r" % line)
+    head = words[:words.index("-o")]
+    libs = words[words.index(objs[-1]) + 1:]
+    rest = "build/mutate-rest.a"
+    if not os.path.exists(os.path.join(tmp, rest)):
+        subprocess.run(["ar", "rcs", rest] + [o for o in objs if o != obj],
+                       cwd=tmp, check=True)
+    if shutil.which("ld.lld"):
+        head.append("-fuse-ld=lld")
+    return " ".join(head + ["-Wl,--as-needed", "-o", "build/obj/" + test,
+                            "build/obj/%s.o" % test, obj, rest] + libs)
 
 
 def rebuild(tmp, cmds):
@@ -348,8 +366,11 @@ def sweep(path, args, allow, tmp):
         src = f.read()
     ms = list(mutants(path, src))
     if args.lines:
-        lo, _, hi = args.lines.partition("-")
-        ms = [m for m in ms if int(lo) <= m.line <= int(hi or lo)]
+        keep = set()
+        for part in args.lines.split(","):
+            lo, _, hi = part.partition("-")
+            keep.update(range(int(lo), int(hi or lo) + 1))
+        ms = [m for m in ms if m.line in keep]
     if args.list:
         for m in ms:
             print("%s:%d: %s    %s" % (path, m.line, m.desc, m.text))
@@ -408,7 +429,7 @@ def main():
                     help="also score each mutant against the unit tests as "
                     "they were at git revision REV")
     ap.add_argument("--lines", metavar="A-B",
-                    help="only the mutants on these source lines")
+                    help="only the mutants on these source lines (A-B,C,...)")
     ap.add_argument("--list", action="store_true",
                     help="list the mutants, run nothing")
     ap.add_argument("-v", "--verbose", action="store_true",
