@@ -103,6 +103,10 @@ static const char *const files[][2] = {
 	{ "ping.txt.mustache", "{{#q}}{{> pong}}{{/q}}" },
 	{ "pong.txt.mustache", "{{> ping}}" },
 	{ "broken.txt.mustache", "line one\n{{#open}}\n" },
+	/* names with dots that are no ".." segment; every partial-name class */
+	{ "dots..txt.mustache", "dots" },
+	{ "sub/..leaf.txt.mustache", "hidden" },
+	{ "azAZ09_-.txt.mustache", "chars" },
 };
 
 #define NFILES (sizeof(files) / sizeof(files[0]))
@@ -592,6 +596,109 @@ static void test_load_names_stay_inside(void **state)
 	tmpl_dir_free(d);
 }
 
+/* ---- "..": refused even when what it names exists ----------------------- */
+
+/* "../FOLDER/": the folder's own name from its parent, which exists. */
+static void up_and_back(const char *folder, const char *rest, char *out,
+			size_t size)
+{
+	snprintf(out, size, "../%s/%s", strrchr(folder, '/') + 1, rest);
+}
+
+static void test_dotdot_refused_with_existing_targets(void **state)
+{
+	struct tmpl_dir *d = tmpl_dir_new(*state);
+	char name[256], src[300];
+
+	/* each of these names a file that is there */
+	assert_null(tmpl_dir_load(d, "sub/../header.txt.mustache"));
+	up_and_back(*state, "header.txt.mustache", name, sizeof(name));
+	assert_null(tmpl_dir_load(d, name));
+	assert_null(tmpl_dir_load(d, "sub/.."));
+	assert_null(tmpl_dir_load(d, ".."));
+	assert_null(tmpl_dir_load(d, ""));
+	/* dots that make no ".." segment are fine */
+	assert_non_null(tmpl_dir_load(d, "dots..txt.mustache"));
+	assert_non_null(tmpl_dir_load(d, "sub/..leaf.txt.mustache"));
+	assert_non_null(tmpl_dir_load(d, "./header.txt.mustache"));
+	tmpl_dir_free(d);
+
+	/* partials: header.txt.mustache is there */
+	refuse_with_folder(*state, "x.txt.mustache", "{{> sub/../header}}");
+	up_and_back(*state, "header", name, sizeof(name));
+	snprintf(src, sizeof(src), "{{> %s}}", name);
+	refuse_with_folder(*state, "x.txt.mustache", src);
+	refuse_with_folder(*state, "x.txt.mustache", "{{> ./header}}");
+	check_compiled(*state, "x.txt.mustache", "{{> header}}", map1("title", "t"),
+		       "== t ==\n");
+}
+
+/* Partial names: [A-Za-z0-9_-] and '/', the neighbours of each range refused. */
+static void test_partial_name_classes(void **state)
+{
+	static const char *const bad[] = { "a@b", "a[b", "a`b", "a{b", "a:b",
+					   "a.b", "a b", "a\\b", "a%b" };
+	char src[64], want[80];
+
+	check_compiled(*state, "x.txt.mustache", "{{> azAZ09_-}}", NULL, "chars");
+	check_compiled(*state, "x.txt.mustache", "[{{>sub/leaf}}]",
+		       map1("x", "1"), "[leaf 1]");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(src, sizeof(src), "{{> %s}}", bad[i]);
+		snprintf(want, sizeof(want), "x.txt:1: bad partial name '%s'", bad[i]);
+		assert_message("x.txt", src, want);
+	}
+}
+
+/* Exact outputs for white space in and around tags. */
+static void test_tag_white_space(void **state)
+{
+	(void)state;
+	check("x.txt", "{{\ta\t}}|{{\na\r\n}}|{{& a}}|{{{ a }}}", map1("a", "v"),
+	      "v|v|v|v");
+	check("x.txt", "{{#\ta\t}}[{{.}}]{{/\ta}}", map1("a", "v"), "[v]");
+	check("x.txt", "{{= <% %> =}}<%a%>|<% a %>", map1("a", "v"), "v|v");
+	check("x.txt", "{{=<%\t%>=}}<%a%>", map1("a", "v"), "v");
+	check("x.txt", "{{=<% |%>=}}<%a|%>", map1("a", "v"), "v");
+	assert_message("x.txt", "{{a\tb}}", "x.txt:1: bad name 'a\tb'");
+	assert_message("x.txt", "\n{{a\rb}}", "x.txt:2: bad name 'a\rb'");
+	assert_message("x.txt", "\n\n{{a\nb}}", "x.txt:3: bad name 'a\nb'");
+	assert_message("x.txt", "{{a.}}", "x.txt:1: bad name 'a.'");
+	assert_message("x.txt", "{{{}}}", "x.txt:1: missing name in tag");
+	assert_message("x.txt", "{{=<%%>=}}", "x.txt:1: bad delimiters");
+	assert_message("x.txt", "{{= <% =}}", "x.txt:1: bad delimiters");
+	assert_message("x.txt", "{{=<% %>=}}\n<%/a%>", "x.txt:2: close of unopened");
+	refuse("x.txt", "{{{a}}");
+	refuse("x.txt", "{{{a}");
+}
+
+/* Exact outputs for the standalone rule at its edges. */
+static void test_standalone_table(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "{{#a}}\r\nx\r\n{{/a}}\r\n", "x\r\n" },
+		{ "x\n{{! c}}", "x\n" },
+		{ "x\n  {{! c}}  ", "x\n" },
+		{ "x {{! c}}\n", "x \n" },
+		{ "{{! c}} x\n", " x\n" },
+		{ "{{! c}}\ry", "\ry" },
+		{ "{{! c}}\r", "\r" },
+		{ "{{v}}{{! c}}\n", "V\n" },
+		{ "{{! c}}{{! d}}\nz", "\nz" },	/* two tags: neither stands alone */
+		{ "\t{{#a}}\t\nx\n\t{{/a}}\t\n", "x\n" },
+		{ "|\n{{#a}}\n{{v}}\n{{/a}}\n|", "|\nV\n|" },
+		{ "|\n{{^b}}\nnot b\n{{/b}}\n|", "|\nnot b\n|" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tv *m = map1("v", "V");
+
+		tv_set(m, "a", tv_bool(1));
+		check("x.txt", cases[i][0], m, cases[i][1]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -627,6 +734,10 @@ int main(void)
 		cmocka_unit_test(test_recursive_partials),
 		cmocka_unit_test(test_broken_partial_fails_parent),
 		cmocka_unit_test(test_load_names_stay_inside),
+		cmocka_unit_test(test_dotdot_refused_with_existing_targets),
+		cmocka_unit_test(test_partial_name_classes),
+		cmocka_unit_test(test_tag_white_space),
+		cmocka_unit_test(test_standalone_table),
 	};
 
 	return cmocka_run_group_tests(tests, setup_folder, teardown_folder);
