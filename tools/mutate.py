@@ -251,7 +251,7 @@ def commands(tmp, path, tests):
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                        universal_newlines=True, check=True)
     obj = "build/obj/%s.o" % os.path.splitext(os.path.basename(path))[0]
-    compile_cmd, links = None, []
+    compile_cmd, links = None, {}
     for line in r.stdout.splitlines():
         if line.endswith(" -o %s %s" % (obj, path)):
             compile_cmd = line
@@ -262,10 +262,10 @@ def commands(tmp, path, tests):
                                    " -c -o build/obj/%s.o%s" % (t, src))
                 subprocess.run(pre, shell=True, cwd=tmp, check=True,
                                stderr=subprocess.DEVNULL)
-                links.append(fast_link(tmp, line, t, obj))
+                links[t] = fast_link(tmp, line, t, obj)
     if not compile_cmd or len(links) != len(tests):
         raise SystemExit("mutate: cannot find the recipes for %s" % path)
-    return [compile_cmd] + links
+    return [compile_cmd], links
 
 
 def fast_link(tmp, line, test, obj):
@@ -380,8 +380,8 @@ def sweep(path, args, allow, tmp):
     for t in tests + base:
         if not make(tmp, "build/obj/" + t, quiet=False):
             raise SystemExit("mutate: %s does not build" % t)
-    cmds = commands(tmp, path, tests + base)
-    if not rebuild(tmp, cmds):
+    compile_cmd, links = commands(tmp, path, tests + base)
+    if not rebuild(tmp, compile_cmd + list(links.values())):
         raise SystemExit("mutate: %s does not build" % path)
     t0 = time.monotonic()
     if not run_tests(tmp, tests + base, 600):
@@ -395,18 +395,22 @@ def sweep(path, args, allow, tmp):
         for n, m in enumerate(ms, 1):
             with open(target, "w", encoding="utf-8") as f:
                 f.write(m.source)
-            if not rebuild(tmp, cmds):
+            if not rebuild(tmp, compile_cmd):
                 skipped += 1
                 status = "skipped"
-            else:
-                status = score(counts[path], m,
-                               not run_tests(tmp, tests, timeout), allow, seen)
-                if status == "SURVIVED":
-                    survivors.append(m)
-                if base:
-                    old = score(counts["%s@%s" % (path, args.baseline)], m,
-                                not run_tests(tmp, base, timeout), allow, set())
-                    status += " (%s before)" % old
+                continue
+            # Today's tests include REV's: what those kill, these kill too.
+            old_killed = base and not (rebuild(tmp, [links[t] for t in base])
+                                       and run_tests(tmp, base, timeout))
+            killed = old_killed or not (rebuild(tmp, [links[t] for t in tests])
+                                        and run_tests(tmp, tests, timeout))
+            status = score(counts[path], m, killed, allow, seen)
+            if status == "SURVIVED":
+                survivors.append(m)
+            if base:
+                old = score(counts["%s@%s" % (path, args.baseline)], m,
+                            old_killed, allow, set())
+                status += " (%s before)" % old
             if args.verbose or status.startswith("SURVIVED"):
                 print("[%d/%d] %s:%d %s %s" % (n, len(ms), path, m.line,
                                               m.desc, status), flush=True)
@@ -427,7 +431,8 @@ def main():
                     "(default: the module's own)")
     ap.add_argument("--baseline", metavar="REV",
                     help="also score each mutant against the unit tests as "
-                    "they were at git revision REV")
+                    "they were at git revision REV (tests only added since: "
+                    "a mutant those kill is not run again)")
     ap.add_argument("--lines", metavar="A-B",
                     help="only the mutants on these source lines (A-B,C,...)")
     ap.add_argument("--list", action="store_true",
