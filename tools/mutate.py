@@ -9,9 +9,8 @@
 For each file, every mutant flips one operator occurrence inside a function
 body (comments, string and character literals and preprocessor lines are
 left alone): == and !=, < and <=, > and >=, + and -, += and -=, && and ||,
-++ and --, a decimal 0 and 1 (which also makes "x + 1" plain "x"), a
-unary ! removed,
-and a return value negated.  A mutant is compiled in a copy of the
+++ and --, a decimal 0 and 1 (which also makes "x + 1" plain "x"), a unary
+! removed, and a return value negated.  A mutant is compiled in a copy of the
 worktree (the worktree itself is never touched, so Ctrl-C is safe), the
 module's unit test binary is built and run with a timeout (a hang counts
 as killed), and the mutant is:
@@ -31,6 +30,9 @@ Allowlist lines (tools/mutate-equivalent.txt), '#' starts a comment:
 
 The key does not hold a line number, so it outlives edits elsewhere in
 the file; when the line itself changes the mutant must be judged again.
+Mutants run in the plain -O0 build, for speed: one whose only effect is
+undefined behaviour (a read one past an array) is allowlisted with a
+reason that says so, as make unit-asan is what catches it.
 """
 
 import argparse
