@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -637,7 +640,8 @@ static void test_dotdot_refused_with_existing_targets(void **state)
 static void test_partial_name_classes(void **state)
 {
 	static const char *const bad[] = { "a@b", "a[b", "a`b", "a{b", "a:b",
-					   "a.b", "a b", "a\\b", "a%b" };
+					   "a.b", "a b", "a\\b", "a%b", "/a",
+					   "a/", "a//b", "" };
 	char src[64], want[80];
 
 	check_compiled(*state, "x.txt.mustache", "{{> azAZ09_-}}", NULL, "chars");
@@ -699,6 +703,117 @@ static void test_standalone_table(void **state)
 	}
 }
 
+/* ---- programming errors die; NULL frees are no-ops ----------------------- */
+
+/* Runs fn in a child and returns its exit status (-1 if it did not exit). */
+static int status_of(void (*fn)(void))
+{
+	int st;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);	/* die()'s message is not the test's output */
+		fn();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void set_on_list(void) { tv_set(tv_list(), "k", NULL); }
+static void set_on_null(void) { tv_set(NULL, "k", NULL); }
+static void push_on_map(void) { tv_push(tv_map(), NULL); }
+static void push_on_null(void) { tv_push(NULL, NULL); }
+static void set_on_map(void)
+{
+	struct tv *m = tv_map();
+
+	tv_set(m, "k", NULL);
+	tv_free(m);
+}
+
+static void test_misuse_dies(void **state)
+{
+	(void)state;
+	assert_int_equal(status_of(set_on_list), EX_SOFTWARE);
+	assert_int_equal(status_of(set_on_null), EX_SOFTWARE);
+	assert_int_equal(status_of(push_on_map), EX_SOFTWARE);
+	assert_int_equal(status_of(push_on_null), EX_SOFTWARE);
+	assert_int_equal(status_of(set_on_map), 0);
+	tv_free(NULL);
+	tmpl_free(NULL);
+	tmpl_dir_free(NULL);
+}
+
+/* ---- section structure, exactly ------------------------------------------ */
+
+static void test_section_nesting_limit(void **state)
+{
+	struct buf src = BUF_INIT;
+	char *msg;
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		buf_adds(&src, "{{#a}}");
+	buf_adds(&src, "x");
+	for (int i = 0; i < 100; i++)
+		buf_adds(&src, "{{/a}}");
+	check("x.txt", src.data, map1("a", "y"), "x");
+	buf_reset(&src);
+	for (int i = 0; i < 101; i++)
+		buf_adds(&src, "{{#a}}");
+	for (int i = 0; i < 101; i++)
+		buf_adds(&src, "{{/a}}");
+	msg = stderr_of_compile("x.txt", src.data);
+	assert_non_null(strstr(msg, "x.txt:1: sections nested too deeply"));
+	free(msg);
+	buf_release(&src);
+}
+
+static void test_close_errors_exactly(void **state)
+{
+	(void)state;
+	refuse("x.txt", "{{#a}}{{/b}}{{/a}}");
+	refuse("x.txt", "{{=}}");
+	refuse("x.txt", "{{== %>=}}");
+	assert_message("x.txt", "{{#a}}\n{{/b}}",
+		       "x.txt:2: mismatched close 'b' of section 'a'");
+	assert_message("x.txt", "{{#ab}}{{/a}}",
+		       "x.txt:1: mismatched close 'a' of section 'ab'");
+	assert_message("x.txt", "{{=}}", "x.txt:1: unclosed tag");
+	assert_message("x.txt", "{{== %>=}}", "x.txt:1: bad delimiters '= %>'");
+}
+
+/* A template loaded twice is compiled once, whatever else is cached;
+ * a folder given as "" is the current one. */
+static void test_cache_and_empty_folder(void **state)
+{
+	struct tmpl_dir *d = tmpl_dir_new(*state);
+	const struct tmpl *a = tmpl_dir_load(d, "header.txt.mustache");
+	int cwd = open(".", O_RDONLY);
+	char *got;
+
+	assert_non_null(a);
+	assert_ptr_equal(a, tmpl_dir_load(d, "header.txt.mustache"));
+	tmpl_dir_free(d);
+
+	assert_true(cwd >= 0);
+	assert_int_equal(chdir(*state), 0);
+	d = tmpl_dir_new("");
+	got = render_t(tmpl_dir_load(d, "header.txt.mustache"), NULL);
+	assert_int_equal(fchdir(cwd), 0);
+	close(cwd);
+	assert_string_equal(got, "==  ==\n");
+	free(got);
+	tmpl_dir_free(d);
+	d = tmpl_dir_new("/");
+	assert_null(tmpl_dir_load(d, "nonexistent-bulletin-template"));
+	tmpl_dir_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -738,6 +853,10 @@ int main(void)
 		cmocka_unit_test(test_partial_name_classes),
 		cmocka_unit_test(test_tag_white_space),
 		cmocka_unit_test(test_standalone_table),
+		cmocka_unit_test(test_misuse_dies),
+		cmocka_unit_test(test_section_nesting_limit),
+		cmocka_unit_test(test_close_errors_exactly),
+		cmocka_unit_test(test_cache_and_empty_folder),
 	};
 
 	return cmocka_run_group_tests(tests, setup_folder, teardown_folder);
