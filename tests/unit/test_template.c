@@ -814,6 +814,46 @@ static void test_cache_and_empty_folder(void **state)
 	tmpl_dir_free(d);
 }
 
+/* tmpl_dir_load's refusal, with what it wrote to stderr. */
+static void assert_load_refused(const char *folder, const char *name,
+				const char *want)
+{
+	struct tmpl_dir *d = tmpl_dir_new(folder);
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	char text[1024];
+	size_t n;
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	assert_null(tmpl_dir_load(d, name));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(text, 1, sizeof(text) - 1, tmp);
+	text[n] = '\0';
+	fclose(tmp);
+	tmpl_dir_free(d);
+	if (!strstr(text, want))
+		fail_msg("expected '%s' in '%s'", want, text);
+}
+
+static void test_load_name_messages(void **state)
+{
+	assert_load_refused(*state, "", "bad template name ''");
+	assert_load_refused(*state, "/etc/passwd", "bad template name '/etc/passwd'");
+	assert_load_refused(*state, "sub/../header.txt.mustache",
+			    "bad template name 'sub/../header.txt.mustache'");
+	assert_load_refused(*state, "sub/..", "bad template name 'sub/..'");
+	assert_load_refused(*state, "missing.txt.mustache", "cannot open");
+	/* a tag with a sigil and only white space names nothing */
+	assert_message("x.txt", "{{# }}", "x.txt:1: missing name in tag");
+	assert_message("x.txt", "{{&\t}}", "x.txt:1: missing name in tag");
+	assert_message("x.txt", "{{> }}", "x.txt:1: bad partial name ''");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -857,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_section_nesting_limit),
 		cmocka_unit_test(test_close_errors_exactly),
 		cmocka_unit_test(test_cache_and_empty_folder),
+		cmocka_unit_test(test_load_name_messages),
 	};
 
 	return cmocka_run_group_tests(tests, setup_folder, teardown_folder);
