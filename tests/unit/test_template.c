@@ -854,6 +854,16 @@ static void test_load_name_messages(void **state)
 	assert_message("x.txt", "{{> }}", "x.txt:1: bad partial name ''");
 }
 
+/* An empty list renders an inverted section once, a section never. */
+static void test_empty_list_inverted(void **state)
+{
+	struct tv *m = tv_map();
+
+	(void)state;
+	tv_set(m, "el", tv_list());
+	check("x.txt", "[{{^el}}none{{/el}}|{{#el}}some{{/el}}]", m, "[none|]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -898,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_close_errors_exactly),
 		cmocka_unit_test(test_cache_and_empty_folder),
 		cmocka_unit_test(test_load_name_messages),
+		cmocka_unit_test(test_empty_list_inverted),
 	};
 
 	return cmocka_run_group_tests(tests, setup_folder, teardown_folder);
