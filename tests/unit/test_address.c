@@ -421,6 +421,12 @@ static const struct addr_case edges[] = {
 	{ "u@a b.org", NULL, "unquoted space" },
 	/* bytes from 0x80 on are UTF-8, checked as such */
 	{ "u@b\x80.de", NULL, "invalid UTF-8" },
+	{ "a\x80@example.org", NULL, "SMTPUTF8" },
+	{ "\"a\x80\"@example.org", NULL, "SMTPUTF8" },
+	/* a control is named as such in the first place too */
+	{ "\x01" "a@example.org", NULL, "control character" },
+	{ "\ta@example.org", NULL, "tab" },
+	{ "\x7f" "a@example.org", NULL, "control character" },
 	/* RFC 5321 §4.5.3.1.1: a quoted local part of 64 octets, quotes in */
 	{ "\"" L62 "\"@example.org", "\"" L62 "\"@example.org", NULL },
 	/* RFC 5890 §2.3.2.1: an A-label in a later label is checked too,
