@@ -443,9 +443,15 @@ static const struct addr_case edges[] = {
 	{ "u@[1.2.3.1000]", NULL, "invalid IPv4" },
 	{ "u@[1.2.3.25a]", NULL, "invalid IPv4" },
 	{ "u@[]", NULL, "invalid IPv4" },
-	{ "u@[", NULL, "address literal" },
-	{ "u@[]]", NULL, "address literal" },
-	{ "u@[1.2.3.4]]", NULL, "address literal" },
+	{ "u@[", NULL, "address literal must be the whole domain" },
+	{ "u@[]]", NULL, "address literal must be the whole domain" },
+	{ "u@[1.2.3.4]]", NULL, "address literal must be the whole domain" },
+	{ "u@[1.2.3.4", NULL, "address literal must be the whole domain" },
+	{ "u@[1.2]3.4]", NULL, "address literal must be the whole domain" },
+	/* RFC 5895 §2 (UTS #46): dots that the mapping makes are checked too */
+	{ "u@例子。", NULL, "domain ends with a dot" },
+	{ "u@。例子", NULL, "domain starts with a dot" },
+	{ "u@例子。。广告", NULL, "consecutive dots in domain" },
 	/* RFC 5321 §4.1.3: "IPv6:" with nothing after it is a general tag */
 	{ "u@[IPv6:]", NULL, "unsupported address literal" },
 	{ "u@[IPV6:::]", "u@[IPv6:::]", NULL },
