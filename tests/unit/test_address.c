@@ -490,6 +490,9 @@ static const struct mbox_case mbox_edges[] = {
 	{ "x\\ <ada@example.org>", NULL, NULL, "quote or backslash" },
 	{ "x\" <ada@example.org>", NULL, NULL, "quote or backslash" },
 	{ "x) <ada@example.org>", NULL, NULL, "comments" },
+	{ "(x <ada@example.org>", NULL, NULL, "comments" },
+	{ "\\x <ada@example.org>", NULL, NULL, "quote or backslash" },
+	{ ">x <ada@example.org>", NULL, NULL, "'>' in display name" },
 	/* C1 ends at U+009F; U+00A0 is a (no-break) space */
 	{ "a\xc2\x9f <ada@example.org>", NULL, NULL, "control character" },
 	{ "a\xc2\xa0" "b <ada@example.org>", "a\xc2\xa0" "b", "ada@example.org",
