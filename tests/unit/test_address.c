@@ -501,6 +501,8 @@ static const struct mbox_case mbox_edges[] = {
 	{ "a\x1f <ada@example.org>", NULL, NULL, "control character" },
 	{ ">", NULL, NULL, "'>' without '<'" },
 	{ "<>", NULL, NULL, "empty address" },
+	{ "Ada <  >", NULL, NULL, "empty address" },
+	{ "Ada < \t>", NULL, NULL, "empty address" },
 };
 
 static int addr_case_ok(const struct addr_case *c, size_t i)
@@ -553,6 +555,18 @@ static void test_edges(void **state)
 	assert_int_equal(failures, 0);
 }
 
+static void test_mailbox_null(void **state)
+{
+	char *display = (char *)"x", *addr = (char *)"x";
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(address_parse_mailbox(NULL, &display, &addr, &why), -1);
+	assert_null(display);
+	assert_null(addr);
+	assert_string_equal(why, "empty address");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_check_name),
 		cmocka_unit_test(test_outputs_on_failure),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_mailbox_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
