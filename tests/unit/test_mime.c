@@ -374,6 +374,7 @@ static const struct qp_case qp_cases[] = {
 	{ A75 A75 "bb", 0, A75 "=\r\n" A75 "=\r\nbb" },
 	/* a soft break must not leave "From " at a line's start */
 	{ A75 "From ", 0, A75 "=\r\n=46rom=20" },
+	{ A70 "aaaaFrom ", 0, A70 "aaaaF=\r\nrom=20" },
 };
 
 static void test_qp_table(void **state)
@@ -398,6 +399,7 @@ static void test_qp_reads_only_len(void **state)
 		{ "\r\nx", 1, "=0D" },
 		{ "From ", 4, "From" },
 		{ "From here", 5, "=46rom=20" },
+		{ "x\r\nFrom ", 7, "x\r\nFrom" },
 	};
 
 	(void)state;
