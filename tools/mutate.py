@@ -422,7 +422,8 @@ def sweep(path, args, allow, tmp):
     for c in counts.values():
         c["skipped"] = skipped
         c["total"] = c["killed"] + c["survived"] + c["equivalent"]
-    stale = [k for k in allow if k.startswith(path + " |") and k not in seen]
+    stale = [k for k in allow if k.startswith(path + " |") and k not in seen
+             and not args.lines]
     return counts, survivors, stale
 
 

@@ -770,6 +770,13 @@ static void test_section_nesting_limit(void **state)
 	msg = stderr_of_compile("x.txt", src.data);
 	assert_non_null(strstr(msg, "x.txt:1: sections nested too deeply"));
 	free(msg);
+	/* refused there, not for the section left open after it */
+	buf_reset(&src);
+	for (int i = 0; i < 101; i++)
+		buf_adds(&src, "{{#a}}");
+	for (int i = 0; i < 100; i++)
+		buf_adds(&src, "{{/a}}");
+	refuse("x.txt", src.data);
 	buf_release(&src);
 }
 
