@@ -6,6 +6,7 @@
 #   make demo      preview the sample issue into out/, import sample subscribers
 #   make bench     the benchmarks in tests/bench/
 #   make fuzz      run each libFuzzer harness in tests/fuzz/ (see below)
+#   make mutate    mutation testing of the pure modules (MUTATE_FILES=...)
 #
 # Local overrides (CC=clang, CFLAGS=-O0 ...) go in config.mk.
 
@@ -46,7 +47,7 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libopendkim-dev python3-dkim python3-nacl libmail-dkim-perl \
 	libcryptx-perl openssl
 
-.PHONY: all deps check unit unit-asan integration clang-check demo bench clean
+.PHONY: all deps check unit unit-asan integration clang-check demo bench mutate clean
 
 all: bulletin
 
@@ -121,6 +122,14 @@ demo: deps
 
 bench: bulletin
 	@set -e; for b in tests/bench/bench_*.py; do $(PYTHON) $$b; done
+
+# One operator flipped at a time, each mutant run against its module's
+# unit tests; survivors are listed (tools/mutate.py says how to read them).
+MUTATE_FILES := src/address.c src/csv.c src/wrap.c src/utf8.c \
+	src/template.c src/mime.c
+
+mutate:
+	$(PYTHON) tools/mutate.py $(MUTATE_FILES)
 
 clean:
 	rm -rf build bulletin bulletin-asan out

@@ -93,9 +93,11 @@ void mime_qp_encode(struct buf *out, const char *s, size_t len, int soft_end)
 			/* trailing white space would be eaten by transports */
 			qp_char(out, c, at_line_end && !(soft_end && i + 1 == len), &col);
 		} else {
-			/* "From " at a line start is mangled by mbox readers */
+			/* "From " at a line start is mangled by mbox readers;
+			 * a soft break before the 'F' puts it at one too */
 			qp_char(out, c, qp_needs_escape(c) ||
-				(c == 'F' && !col && len - i >= 5 &&
+				(c == 'F' && (!col || col + 1 > QP_MAX - 1) &&
+				 len - i >= 5 &&
 				 !memcmp(s + i, "From ", 5)), &col);
 		}
 	}

@@ -122,15 +122,24 @@ int read_file(const char *path, struct buf *out)
 	return ret;
 }
 
+/* root/rel, or rel alone when root is "" (the current folder) */
+static void join_path(struct buf *out, const char *root, const char *rel)
+{
+	if (*root)
+		buf_addf(out, "%s/%s", root, rel);
+	else
+		buf_adds(out, rel);
+}
+
 char *path_inside(const char *root, const char *rel)
 {
 	struct buf joined = BUF_INIT;
-	char *top = realpath(root, NULL), *real = NULL;
+	char *top = realpath(*root ? root : ".", NULL), *real = NULL;
 	size_t n;
 
 	if (!top)
 		return NULL;
-	buf_addf(&joined, "%s/%s", root, rel);
+	join_path(&joined, root, rel);
 	real = realpath(joined.data, NULL);
 	n = strlen(top);
 	/* "/" as root: every absolute path is inside */
@@ -152,7 +161,7 @@ int read_file_inside(const char *root, const char *rel, size_t max,
 	char *real;
 	int fd = -1, ret = -1;
 
-	buf_addf(&name, "%s/%s", root, rel);
+	join_path(&name, root, rel);
 	real = path_inside(root, rel);
 	if (!real) {
 		if (errno == EXDEV)

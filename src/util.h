@@ -40,7 +40,8 @@ int read_file(const char *path, struct buf *out);
  * Resolves root/rel ("..", ".", every symlink) and returns it, the
  * caller frees it, when it stays inside root (itself resolved); else
  * NULL with errno set: EXDEV when it leads outside root, or realpath's
- * (ENOENT ...). Checks only the path: no error() is printed.
+ * (ENOENT ...). root "" is the current folder. Checks only the path: no
+ * error() is printed.
  */
 char *path_inside(const char *root, const char *rel);
 

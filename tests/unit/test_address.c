@@ -537,6 +537,175 @@ static void test_outputs_on_failure(void **state)
 	assert_string_equal(why, "empty address");
 }
 
+/* ---- edges, spec-style: the boundary of every character class, length
+ * and count, on both sides ------------------------------------------------- */
+
+static const struct addr_case edges[] = {
+	/* RFC 5321 §2.4: every upper-case letter is lowered in the domain,
+	 * 'A' and 'Z' included; the local part keeps its case */
+	{ "AZaz09@AZ.ZA", "AZaz09@az.za", NULL },
+	{ "USER@ZEBRA.ZZ", "USER@zebra.zz", NULL },
+	{ "u@a-z.0-9.Z", "u@a-z.0-9.z", NULL },
+	/* RFC 5322 §3.2.3 atext around the letters: '`' '{' '/' yes, '[' ':' no */
+	{ "`{/@example.org", "`{/@example.org", NULL },
+	{ "a[@example.org", NULL, "invalid character in local part" },
+	{ "a@b@example.org", NULL, "more than one '@'" },
+	/* RFC 5321 §4.1.2 Let-dig: the ASCII just outside the letters and
+	 * digits is refused in a domain */
+	{ "u@a`b.org", NULL, "invalid character in domain" },
+	{ "u@a{b.org", NULL, "invalid character in domain" },
+	{ "u@a[b.org", NULL, "invalid character in domain" },
+	{ "u@a/b.org", NULL, "invalid character in domain" },
+	{ "u@a:b.org", NULL, "invalid character in domain" },
+	{ "u@a b.org", NULL, "unquoted space" },
+	/* bytes from 0x80 on are UTF-8, checked as such */
+	{ "u@b\x80.de", NULL, "invalid UTF-8" },
+	{ "a\x80@example.org", NULL, "SMTPUTF8" },
+	{ "\"a\x80\"@example.org", NULL, "SMTPUTF8" },
+	/* a control is named as such in the first place too */
+	{ "\x01" "a@example.org", NULL, "control character" },
+	{ "\ta@example.org", NULL, "tab" },
+	{ "\x7f" "a@example.org", NULL, "control character" },
+	/* RFC 5321 §4.5.3.1.1: a quoted local part of 64 octets, quotes in */
+	{ "\"" L62 "\"@example.org", "\"" L62 "\"@example.org", NULL },
+	/* RFC 5890 §2.3.2.1: an A-label in a later label is checked too,
+	 * "xn--" inside a label is no A-label */
+	{ "u@mail.XN--bcher-kva.de", "u@mail.xn--bcher-kva.de", NULL },
+	{ "u@mail.xn--zz.de", NULL, "punycode" },
+	{ "u@axn--b.de", "u@axn--b.de", NULL },
+	/* RFC 5321 §4.1.3 Snum: the digits' edges and 255 */
+	{ "u@[9.99.199.255]", "u@[9.99.199.255]", NULL },
+	{ "u@[1.2.3.04]", NULL, "invalid IPv4" },
+	{ "u@[1.2.3.]", NULL, "invalid IPv4" },
+	{ "u@[.1.2.3]", NULL, "invalid IPv4" },
+	{ "u@[1.2.3.4.]", NULL, "invalid IPv4" },
+	{ "u@[1.2.3.1000]", NULL, "invalid IPv4" },
+	{ "u@[1.2.3.25a]", NULL, "invalid IPv4" },
+	{ "u@[]", NULL, "invalid IPv4" },
+	{ "u@[", NULL, "address literal must be the whole domain" },
+	{ "u@[]]", NULL, "address literal must be the whole domain" },
+	{ "u@[1.2.3.4]]", NULL, "address literal must be the whole domain" },
+	{ "u@[1.2.3.4", NULL, "address literal must be the whole domain" },
+	{ "u@[1.2]3.4]", NULL, "address literal must be the whole domain" },
+	/* RFC 5895 §2 (UTS #46): dots that the mapping makes are checked too */
+	{ "u@例子。", NULL, "domain ends with a dot" },
+	{ "u@。例子", NULL, "domain starts with a dot" },
+	{ "u@例子。。广告", NULL, "consecutive dots in domain" },
+	/* RFC 5321 §4.1.3: "IPv6:" with nothing after it is a general tag */
+	{ "u@[IPv6:]", NULL, "unsupported address literal" },
+	{ "u@[IPV6:::]", "u@[IPv6:::]", NULL },
+	/* RFC 5321 §4.1.3 IPv6-comp: at most 6 groups beside "::" */
+	{ "u@[IPv6:1:2:3:4:5:6::]", "u@[IPv6:1:2:3:4:5:6::]", NULL },
+	{ "u@[IPv6:::1:2:3:4:5:6]", "u@[IPv6:::1:2:3:4:5:6]", NULL },
+	{ "u@[IPv6:1:2:3::4:5:6]", "u@[IPv6:1:2:3::4:5:6]", NULL },
+	{ "u@[IPv6:1::2:3:4:5:6:7]", NULL, "invalid IPv6" },
+	{ "u@[IPv6:1:2:3:4:5:6::7]", NULL, "invalid IPv6" },
+	{ "u@[IPv6:A:B:C:D:E:F::]", "u@[IPv6:a:b:c:d:e:f::]", NULL },
+	/* RFC 5321 §4.1.3 IPv6v4-comp: at most 4 beside "::" and the IPv4 */
+	{ "u@[IPv6:1:2:3:4::1.2.3.4]", "u@[IPv6:1:2:3:4::1.2.3.4]", NULL },
+	{ "u@[IPv6:::1.2.3.4]", "u@[IPv6:::1.2.3.4]", NULL },
+	{ "u@[IPv6:1:2:3:4:5::1.2.3.4]", NULL, "invalid IPv6" },
+	/* RFC 5321 §4.1.3 IPv6v4-full: six groups and the IPv4, no "::" */
+	{ "u@[IPv6:1:2:3:4:5:6:1.2.3.4]", "u@[IPv6:1:2:3:4:5:6:1.2.3.4]", NULL },
+	/* the longest text form, 45 octets; one more is refused unread */
+	{ "u@[IPv6:ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]",
+	  "u@[IPv6:ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]", NULL },
+	{ "u@[IPv6:00ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]", NULL,
+	  "invalid IPv6" },
+};
+
+static const struct mbox_case mbox_edges[] = {
+	/* RFC 5322 §3.2.2 WSP is space and tab, trimmed on every side */
+	{ "\tAda\t<\tada@example.org\t>\t", "Ada", "ada@example.org", NULL },
+	{ "\"Ada\"\t<ada@example.org>", "Ada", "ada@example.org", NULL },
+	{ "<ada@example.org>", NULL, "ada@example.org", NULL },
+	{ "A  B <ada@example.org>", "A  B", "ada@example.org", NULL },
+	/* RFC 5322 §3.2.4: a quoted-pair is the character itself */
+	{ "\"a\\\\\" <ada@example.org>", "a\\", "ada@example.org", NULL },
+	{ "\"a\\\" <ada@example.org>", NULL, NULL, "unterminated" },
+	{ "\"a\" <ada@example.org>", "a", "ada@example.org", NULL },
+	/* what a bare name may not hold */
+	{ "x> <ada@example.org>", NULL, NULL, "'>' in display name" },
+	{ "x\\ <ada@example.org>", NULL, NULL, "quote or backslash" },
+	{ "x\" <ada@example.org>", NULL, NULL, "quote or backslash" },
+	{ "x) <ada@example.org>", NULL, NULL, "comments" },
+	{ "(x <ada@example.org>", NULL, NULL, "comments" },
+	{ "\\x <ada@example.org>", NULL, NULL, "quote or backslash" },
+	{ ">x <ada@example.org>", NULL, NULL, "'>' in display name" },
+	/* C1 ends at U+009F; U+00A0 is a (no-break) space */
+	{ "a\xc2\x9f <ada@example.org>", NULL, NULL, "control character" },
+	{ "a\xc2\xa0" "b <ada@example.org>", "a\xc2\xa0" "b", "ada@example.org",
+	  NULL },
+	{ "~ <ada@example.org>", "~", "ada@example.org", NULL },
+	{ "a\x1f <ada@example.org>", NULL, NULL, "control character" },
+	{ ">", NULL, NULL, "'>' without '<'" },
+	{ "<>", NULL, NULL, "empty address" },
+	{ "Ada <  >", NULL, NULL, "empty address" },
+	{ "Ada < \t>", NULL, NULL, "empty address" },
+};
+
+static int addr_case_ok(const struct addr_case *c, size_t i)
+{
+	char *norm = (char *)"sentinel";
+	const char *why = NULL;
+	int rc = address_normalize(c->in, &norm, &why);
+	int ok = c->out ? !rc && norm && !strcmp(norm, c->out)
+			: rc == -1 && !norm && why && strstr(why, c->why);
+
+	if (!ok)
+		print_error("edge %zu '%s': got rc=%d '%s' (%s), want '%s' (%s)\n",
+			    i, c->in, rc, norm ? norm : "", why ? why : "-",
+			    c->out ? c->out : "", c->why ? c->why : "-");
+	free(norm);
+	return ok;
+}
+
+static int mbox_case_ok(const struct mbox_case *c, size_t i)
+{
+	char *display = (char *)"x", *addr = (char *)"x";
+	const char *why = NULL;
+	int rc = address_parse_mailbox(c->in, &display, &addr, &why);
+	int ok;
+
+	if (c->addr)
+		ok = !rc && addr && !strcmp(addr, c->addr) &&
+		     (c->display ? display && !strcmp(display, c->display)
+				 : !display);
+	else
+		ok = rc == -1 && !display && !addr && why && strstr(why, c->why);
+	if (!ok)
+		print_error("mailbox edge %zu '%s': rc=%d name '%s' addr '%s' (%s)\n",
+			    i, c->in, rc, display ? display : "(null)",
+			    addr ? addr : "(null)", why ? why : "-");
+	free(display);
+	free(addr);
+	return ok;
+}
+
+static void test_edges(void **state)
+{
+	size_t failures = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		failures += !addr_case_ok(&edges[i], i);
+	for (size_t i = 0; i < sizeof(mbox_edges) / sizeof(mbox_edges[0]); i++)
+		failures += !mbox_case_ok(&mbox_edges[i], i);
+	assert_int_equal(failures, 0);
+}
+
+static void test_mailbox_null(void **state)
+{
+	char *display = (char *)"x", *addr = (char *)"x";
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(address_parse_mailbox(NULL, &display, &addr, &why), -1);
+	assert_null(display);
+	assert_null(addr);
+	assert_string_equal(why, "empty address");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +718,8 @@ int main(void)
 		cmocka_unit_test(test_canonical_table),
 		cmocka_unit_test(test_canonical_same_person),
 		cmocka_unit_test(test_canonical_of_anything),
+		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_mailbox_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -524,6 +524,142 @@ static void test_round_trip(void **state)
 	buf_release(&out);
 }
 
+/* Writer, spec-style: the fields of a record and the exact line. */
+static void test_writer_table(void **state)
+{
+	static const struct {
+		size_t      n;
+		const char *fields[3];
+		const char *want;
+	} cases[] = {
+		{ 0, { NULL }, "\r\n" },
+		{ 1, { "a" }, "a\r\n" },
+		{ 1, { "" }, "\"\"\r\n" },
+		{ 1, { " " }, "\" \"\r\n" },
+		{ 1, { "a,b" }, "\"a,b\"\r\n" },
+		{ 2, { "", "" }, ",\r\n" },
+		{ 2, { "", "a" }, ",a\r\n" },
+		{ 2, { "a", "" }, "a,\r\n" },
+		{ 3, { "", "", "" }, ",,\r\n" },
+		{ 3, { "", "b c", "\"" }, ",b c,\"\"\"\"\r\n" },
+		{ 2, { "a\"", "\"b" }, "\"a\"\"\",\"\"\"b\"\r\n" },
+		{ 1, { "a\"\"b" }, "\"a\"\"\"\"b\"\r\n" },
+		{ 2, { "x ", " y" }, "\"x \",\" y\"\r\n" },
+		{ 1, { "a\r\nb" }, "\"a\r\nb\"\r\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT;
+
+		csv_add_record(&out, cases[i].fields, cases[i].n);
+		if (strcmp(out.data, cases[i].want)) {
+			print_error("writer case %zu: got \"%s\", want \"%s\"\n",
+				    i, out.data, cases[i].want);
+			fail();
+		}
+		buf_release(&out);
+	}
+}
+
+/* ---- edges, spec-style -------------------------------------------------- */
+
+/* NUL bytes where a record or a field may end. */
+static void test_nul_edges(void **state)
+{
+	(void)state;
+	check("\"a\"\0b\nc\n", "1:E:text after a closing quote\n2:[c]\n");
+	check("\0a\nb\n", "1:E:NUL byte\n2:[b]\n");
+}
+
+/* Each chunk is read afresh: a BOM only counts at the file's start, a
+ * line end may be a chunk's first byte, and nothing of the previous
+ * chunk is read again. */
+static void test_chunk_starts(void **state)
+{
+	struct buf in = BUF_INIT, want = BUF_INIT, got = BUF_INIT;
+
+	(void)state;
+	buf_addchars(&in, 'a', CHUNK - 1);
+	buf_adds(&in, "\n\xef\xbb\xbf" "b\n");
+	buf_adds(&want, "1:[");
+	buf_addchars(&want, 'a', CHUNK - 1);
+	buf_adds(&want, "]\n2:[\xef\xbb\xbf" "b]\n");
+	render(in.data, in.len, &got);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.data, want.data, want.len);
+
+	/* a malformed line whose line end opens the next chunk */
+	buf_reset(&in);
+	buf_reset(&got);
+	buf_adds(&in, "a\"");
+	buf_addchars(&in, 'x', CHUNK - 2);
+	buf_adds(&in, "\nok\n");
+	render(in.data, in.len, &got);
+	assert_string_equal(got.data, "1:E:quote inside an unquoted field\n2:[ok]\n");
+
+	/* a short last chunk after a full one */
+	buf_reset(&in);
+	buf_reset(&want);
+	buf_reset(&got);
+	buf_addchars(&in, 'b', CHUNK - 1);
+	buf_adds(&in, "\ny,x");
+	buf_adds(&want, "1:[");
+	buf_addchars(&want, 'b', CHUNK - 1);
+	buf_adds(&want, "]\n2:[y][x]\n");
+	render(in.data, in.len, &got);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.data, want.data, want.len);
+	buf_release(&in);
+	buf_release(&want);
+	buf_release(&got);
+}
+
+/* After the end or a malformed record, rec holds no fields. */
+static void test_no_fields_without_a_record(void **state)
+{
+	FILE *f = input("a,b\n\"x\n", 7);
+	struct csv_reader *r = csv_reader_new(f);
+	struct csv_record rec;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(csv_read(r, &rec, &why), 1);
+	assert_int_equal(rec.nfields, 2);
+	assert_int_equal(csv_read(r, &rec, &why), -1);
+	assert_int_equal(rec.nfields, 0);
+	assert_int_equal(csv_read(r, &rec, &why), 0);
+	assert_int_equal(rec.nfields, 0);
+	csv_free(r);
+	csv_free(NULL);
+	fclose(f);
+}
+
+/* csv_add_field reads len bytes, not up to a NUL. */
+static void test_writer_reads_len_bytes(void **state)
+{
+	static const struct { const char *field; size_t len; const char *want; } cases[] = {
+		{ "a,b", 1, "a" },
+		{ "a b ", 3, "a b" },
+		{ " a", 0, "" },
+		{ "a\"", 1, "a" },
+		{ "\"a\"", 2, "\"\"\"a\"" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT;
+
+		csv_add_field(&out, cases[i].field, cases[i].len);
+		if (strcmp(out.data, cases[i].want)) {
+			print_error("field case %zu: got \"%s\", want \"%s\"\n",
+				    i, out.data, cases[i].want);
+			fail();
+		}
+		buf_release(&out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +687,11 @@ int main(void)
 		cmocka_unit_test(test_writer_quoting),
 		cmocka_unit_test(test_writer_records),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_writer_table),
+		cmocka_unit_test(test_nul_edges),
+		cmocka_unit_test(test_chunk_starts),
+		cmocka_unit_test(test_no_fields_without_a_record),
+		cmocka_unit_test(test_writer_reads_len_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

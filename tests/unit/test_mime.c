@@ -383,6 +383,227 @@ static void test_random_headers_fold_and_decode(void **state)
 	}
 }
 
+/* ---- spec-style tables: exact outputs ------------------------------------ */
+
+#define A5  "aaaaa"
+#define A10 A5 A5
+#define A40 A10 A10 A10 A10
+#define A70 A40 A10 A10 A10
+#define A75 A70 A5
+
+/* Compares out with want, bytes and length, naming the case. */
+static void check_exact(const char *table, size_t i, const struct buf *out,
+			const char *want, size_t want_len)
+{
+	if (out->len != want_len || memcmp(out->data, want, want_len)) {
+		print_error("%s case %zu: got \"%s\" (%zu bytes), want \"%s\"\n",
+			    table, i, out->data, out->len, want);
+		fail();
+	}
+}
+
+struct qp_case {
+	const char *in;
+	int         soft_end;
+	const char *want;
+};
+
+static const struct qp_case qp_cases[] = {
+	{ "", 0, "" },
+	{ "", 1, "" },
+	{ "a", 0, "a" },
+	{ "a", 1, "a=\r\n" },
+	/* white space before a line end, or at the end, is encoded */
+	{ "a ", 0, "a=20" },
+	{ "a\t", 0, "a=09" },
+	{ "a \r\nb", 0, "a=20\r\nb" },
+	{ "a\t\r\nb", 0, "a=09\r\nb" },
+	{ " \r\n", 0, "=20\r\n" },
+	{ "a  \r\n", 0, "a =20\r\n" },
+	/* ... but not before a soft break the piece ends with */
+	{ "a ", 1, "a =\r\n" },
+	{ "a \r\n", 1, "a=20\r\n" },
+	/* white space elsewhere is itself */
+	{ "a b\tc", 0, "a b\tc" },
+	{ "a \rb", 0, "a =0Db" },
+	{ "a \r", 0, "a =0D" },
+	{ "a \n", 0, "a =0A" },
+	/* CRLF is a line break; a lone CR or LF is encoded */
+	{ "a\r\nb\r\n", 0, "a\r\nb\r\n" },
+	{ "\r\n\r\n", 0, "\r\n\r\n" },
+	{ "a\nb", 0, "a=0Ab" },
+	{ "a\rb", 0, "a=0Db" },
+	{ "\r", 0, "=0D" },
+	{ "\n\r", 0, "=0A=0D" },
+	/* "From " at a line start, and only there */
+	{ "From here", 0, "=46rom here" },
+	{ "x\r\nFrom here", 0, "x\r\n=46rom here" },
+	{ "a From b", 0, "a From b" },
+	{ "From", 0, "From" },
+	{ "Frog ", 0, "Frog=20" },
+	{ "From ", 0, "=46rom=20" },
+	{ "FFrom ", 0, "FFrom=20" },
+	/* the printable range ends at '~'; '=' and controls are encoded */
+	{ "~}! ", 1, "~}! =\r\n" },
+	{ "=", 0, "=3D" },
+	{ "\x7f\x1f\x01\xff\xc3\xa9", 0, "=7F=1F=01=FF=C3=A9" },
+	/* 75 octets fit on a line; the 76th is the soft break's '=' */
+	{ A75, 0, A75 },
+	{ A75 "b", 0, A75 "=\r\nb" },
+	{ A75 "\r\n" A75, 0, A75 "\r\n" A75 },
+	{ A70 "aaaa=", 0, A70 "aaaa=\r\n=3D" },
+	{ A70 "aa=", 0, A70 "aa=3D" },
+	{ A70 "aa\xc3\xa9", 0, A70 "aa=C3=\r\n=A9" },
+	{ A70 "aaaa ", 0, A70 "aaaa=\r\n=20" },
+	{ A70 "aaa \r\n", 0, A70 "aaa=\r\n=20\r\n" },
+	{ A75, 1, A75 "=\r\n" },
+	{ A75 A75 "bb", 0, A75 "=\r\n" A75 "=\r\nbb" },
+	/* a soft break must not leave "From " at a line's start */
+	{ A75 "From ", 0, A75 "=\r\n=46rom=20" },
+	{ A70 "aaaaFrom ", 0, A70 "aaaaF=\r\nrom=20" },
+};
+
+static void test_qp_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(qp_cases) / sizeof(qp_cases[0]); i++) {
+		struct buf out = BUF_INIT;
+		const struct qp_case *c = &qp_cases[i];
+
+		mime_qp_encode(&out, c->in, strlen(c->in), c->soft_end);
+		check_exact("qp", i, &out, c->want, strlen(c->want));
+		buf_release(&out);
+	}
+}
+
+/* Only len bytes are read: the input is cut from a longer string. */
+static void test_qp_reads_only_len(void **state)
+{
+	static const struct { const char *in; size_t len; const char *want; } cases[] = {
+		{ "a \r\n", 2, "a=20" },
+		{ "a \r\n", 3, "a =0D" },
+		{ "\r\nx", 1, "=0D" },
+		{ "From ", 4, "From" },
+		{ "From here", 5, "=46rom=20" },
+		{ "x\r\nFrom ", 7, "x\r\nFrom" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT;
+
+		mime_qp_encode(&out, cases[i].in, cases[i].len, 0);
+		check_exact("qp slice", i, &out, cases[i].want, strlen(cases[i].want));
+		buf_release(&out);
+	}
+}
+
+static void test_base64_table(void **state)
+{
+	/* each input is read for len bytes out of a longer string */
+	static const struct { const char *in; size_t len; const char *want; } cases[] = {
+		{ "fooba", 0, "" },
+		{ "fooba", 1, "Zg==" },
+		{ "fooba", 2, "Zm8=" },
+		{ "fooba", 3, "Zm9v" },
+		{ "fooba", 4, "Zm9vYg==" },
+		{ "fooba", 5, "Zm9vYmE=" },
+		{ "\xff\xff\xff\xff", 1, "/w==" },
+		{ "\xff\xff\xff\xff", 2, "//8=" },
+		{ "\xff\xff\xff\xff", 3, "////" },
+		{ "\xfb\xef\xbe\xff", 3, "++++" },
+		{ "\x00\x10\x83\x10\x51\x87\xff", 6, "ABCDEFGH" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT;
+
+		base64_encode(&out, (const unsigned char *)cases[i].in, cases[i].len);
+		check_exact("base64", i, &out, cases[i].want, strlen(cases[i].want));
+		buf_release(&out);
+	}
+}
+
+static void test_base64_lines_table(void **state)
+{
+	static const struct { size_t len; const char *want; } cases[] = {
+		{ 0, "" },
+		{ 1, "AA==\r\n" },
+		{ 2, "AAE=\r\n" },
+		{ 3, "AAEC\r\n" },
+		{ 56, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygp"
+		      "KissLS4vMDEyMzQ1Njc=\r\n" },
+		{ 57, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygp"
+		      "KissLS4vMDEyMzQ1Njc4\r\n" },
+		{ 58, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygp"
+		      "KissLS4vMDEyMzQ1Njc4\r\nOQ==\r\n" },
+		{ 114, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygp"
+		       "KissLS4vMDEyMzQ1Njc4\r\n"
+		       "OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFi"
+		       "Y2RlZmdoaWprbG1ub3Bx\r\n" },
+		{ 115, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygp"
+		       "KissLS4vMDEyMzQ1Njc4\r\n"
+		       "OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFi"
+		       "Y2RlZmdoaWprbG1ub3Bx\r\ncg==\r\n" },
+	};
+	unsigned char data[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)i;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT;
+
+		mime_base64_lines(&out, data, cases[i].len);
+		check_exact("base64 lines", i, &out, cases[i].want,
+			    strlen(cases[i].want));
+		buf_release(&out);
+	}
+}
+
+static void test_header_text_table(void **state)
+{
+	static const char *cases[][2] = {
+		{ "", "" },
+		{ "plain ASCII ~ text", "plain ASCII ~ text" },
+		{ "a=b?c ?=", "a=b?c ?=" },
+		{ "a=?b", "=?utf-8?B?YT0/Yg==?=" },
+		{ "\x7f", "=?utf-8?B?fw==?=" },
+		{ "\x1f", "=?utf-8?B?Hw==?=" },
+		{ "\xc3\xa9", "=?utf-8?B?w6k=?=" },
+		{ "x \xe4\xb8\xad\xe6\x96\x87", "=?utf-8?B?eCDkuK3mloc=?=" },
+		/* 45 octets make one word */
+		{ A40 "aaa\xc3\xa9",
+		  "=?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh"
+		  "YWFhYcOp?=" },
+		/* the 46th starts another, and a character is never split */
+		{ A40 "aaaa\xc3\xa9",
+		  "=?utf-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh"
+		  "YWFhYWE=?= =?utf-8?B?w6k=?=" },
+		{ "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
+		  "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
+		  "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80",
+		  "=?utf-8?B?8J+YgPCfmIDwn5iA8J+YgPCfmIDwn5iA8J+YgPCfmIDwn5iA8J+Y"
+		  "gPCfmIA=?= =?utf-8?B?8J+YgA==?=" },
+		/* an invalid byte counts as one octet */
+		{ "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+		  "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+		  "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+		  "=?utf-8?B?////////////////////////////////////////////////////"
+		  "////////?= =?utf-8?B?/w==?=" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT;
+
+		mime_header_text(&out, cases[i][0]);
+		check_exact("header text", i, &out, cases[i][1], strlen(cases[i][1]));
+		buf_release(&out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +620,11 @@ int main(void)
 		cmocka_unit_test(test_headers_present),
 		cmocka_unit_test(test_long_headers_fold_after_first_word),
 		cmocka_unit_test(test_random_headers_fold_and_decode),
+		cmocka_unit_test(test_qp_table),
+		cmocka_unit_test(test_qp_reads_only_len),
+		cmocka_unit_test(test_base64_table),
+		cmocka_unit_test(test_base64_lines_table),
+		cmocka_unit_test(test_header_text_table),
 	};
 
 	return cmocka_run_group_tests_name("mime", tests, NULL, NULL);

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -103,6 +106,10 @@ static const char *const files[][2] = {
 	{ "ping.txt.mustache", "{{#q}}{{> pong}}{{/q}}" },
 	{ "pong.txt.mustache", "{{> ping}}" },
 	{ "broken.txt.mustache", "line one\n{{#open}}\n" },
+	/* names with dots that are no ".." segment; every partial-name class */
+	{ "dots..txt.mustache", "dots" },
+	{ "sub/..leaf.txt.mustache", "hidden" },
+	{ "azAZ09_-.txt.mustache", "chars" },
 };
 
 #define NFILES (sizeof(files) / sizeof(files[0]))
@@ -651,6 +658,278 @@ static void test_symlinks_stay_inside(void **state)
 	unlink(link);
 }
 
+/* ---- "..": refused even when what it names exists ----------------------- */
+
+/* "../FOLDER/": the folder's own name from its parent, which exists. */
+static void up_and_back(const char *folder, const char *rest, char *out,
+			size_t size)
+{
+	snprintf(out, size, "../%s/%s", strrchr(folder, '/') + 1, rest);
+}
+
+static void test_dotdot_refused_with_existing_targets(void **state)
+{
+	struct tmpl_dir *d = tmpl_dir_new(*state);
+	char name[256], src[300];
+
+	/* each of these names a file that is there */
+	assert_null(tmpl_dir_load(d, "sub/../header.txt.mustache"));
+	up_and_back(*state, "header.txt.mustache", name, sizeof(name));
+	assert_null(tmpl_dir_load(d, name));
+	assert_null(tmpl_dir_load(d, "sub/.."));
+	assert_null(tmpl_dir_load(d, ".."));
+	assert_null(tmpl_dir_load(d, ""));
+	/* dots that make no ".." segment are fine */
+	assert_non_null(tmpl_dir_load(d, "dots..txt.mustache"));
+	assert_non_null(tmpl_dir_load(d, "sub/..leaf.txt.mustache"));
+	assert_non_null(tmpl_dir_load(d, "./header.txt.mustache"));
+	tmpl_dir_free(d);
+
+	/* partials: header.txt.mustache is there */
+	refuse_with_folder(*state, "x.txt.mustache", "{{> sub/../header}}");
+	up_and_back(*state, "header", name, sizeof(name));
+	snprintf(src, sizeof(src), "{{> %s}}", name);
+	refuse_with_folder(*state, "x.txt.mustache", src);
+	refuse_with_folder(*state, "x.txt.mustache", "{{> ./header}}");
+	check_compiled(*state, "x.txt.mustache", "{{> header}}", map1("title", "t"),
+		       "== t ==\n");
+}
+
+/* Partial names: [A-Za-z0-9_-] and '/', the neighbours of each range refused. */
+static void test_partial_name_classes(void **state)
+{
+	static const char *const bad[] = { "a@b", "a[b", "a`b", "a{b", "a:b",
+					   "a.b", "a b", "a\\b", "a%b", "/a",
+					   "a/", "a//b", "" };
+	char src[64], want[80];
+
+	check_compiled(*state, "x.txt.mustache", "{{> azAZ09_-}}", NULL, "chars");
+	check_compiled(*state, "x.txt.mustache", "[{{>sub/leaf}}]",
+		       map1("x", "1"), "[leaf 1]");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(src, sizeof(src), "{{> %s}}", bad[i]);
+		snprintf(want, sizeof(want), "x.txt:1: bad partial name '%s'", bad[i]);
+		assert_message("x.txt", src, want);
+	}
+}
+
+/* Exact outputs for white space in and around tags. */
+static void test_tag_white_space(void **state)
+{
+	(void)state;
+	check("x.txt", "{{\ta\t}}|{{\na\r\n}}|{{& a}}|{{{ a }}}", map1("a", "v"),
+	      "v|v|v|v");
+	check("x.txt", "{{#\ta\t}}[{{.}}]{{/\ta}}", map1("a", "v"), "[v]");
+	check("x.txt", "{{= <% %> =}}<%a%>|<% a %>", map1("a", "v"), "v|v");
+	check("x.txt", "{{=<%\t%>=}}<%a%>", map1("a", "v"), "v");
+	check("x.txt", "{{=<% |%>=}}<%a|%>", map1("a", "v"), "v");
+	assert_message("x.txt", "{{a\tb}}", "x.txt:1: bad name 'a\tb'");
+	assert_message("x.txt", "\n{{a\rb}}", "x.txt:2: bad name 'a\rb'");
+	assert_message("x.txt", "\n\n{{a\nb}}", "x.txt:3: bad name 'a\nb'");
+	assert_message("x.txt", "{{a.}}", "x.txt:1: bad name 'a.'");
+	assert_message("x.txt", "{{{}}}", "x.txt:1: missing name in tag");
+	assert_message("x.txt", "{{=<%%>=}}", "x.txt:1: bad delimiters");
+	assert_message("x.txt", "{{= <% =}}", "x.txt:1: bad delimiters");
+	assert_message("x.txt", "{{=<% %>=}}\n<%/a%>", "x.txt:2: close of unopened");
+	refuse("x.txt", "{{{a}}");
+	refuse("x.txt", "{{{a}");
+}
+
+/* Exact outputs for the standalone rule at its edges. */
+static void test_standalone_table(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "{{#a}}\r\nx\r\n{{/a}}\r\n", "x\r\n" },
+		{ "x\n{{! c}}", "x\n" },
+		{ "x\n  {{! c}}  ", "x\n" },
+		{ "x {{! c}}\n", "x \n" },
+		{ "{{! c}} x\n", " x\n" },
+		{ "{{! c}}\ry", "\ry" },
+		{ "{{! c}}\r", "\r" },
+		{ "{{v}}{{! c}}\n", "V\n" },
+		{ "{{! c}}{{! d}}\nz", "\nz" },	/* two tags: neither stands alone */
+		{ "\t{{#a}}\t\nx\n\t{{/a}}\t\n", "x\n" },
+		{ "|\n{{#a}}\n{{v}}\n{{/a}}\n|", "|\nV\n|" },
+		{ "|\n{{^b}}\nnot b\n{{/b}}\n|", "|\nnot b\n|" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tv *m = map1("v", "V");
+
+		tv_set(m, "a", tv_bool(1));
+		check("x.txt", cases[i][0], m, cases[i][1]);
+	}
+}
+
+/* ---- programming errors die; NULL frees are no-ops ----------------------- */
+
+/* Runs fn in a child and returns its exit status (-1 if it did not exit). */
+static int status_of(void (*fn)(void))
+{
+	int st;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);	/* die()'s message is not the test's output */
+		fn();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void set_on_list(void) { tv_set(tv_list(), "k", NULL); }
+static void set_on_null(void) { tv_set(NULL, "k", NULL); }
+static void push_on_map(void) { tv_push(tv_map(), NULL); }
+static void push_on_null(void) { tv_push(NULL, NULL); }
+static void set_on_map(void)
+{
+	struct tv *m = tv_map();
+
+	tv_set(m, "k", NULL);
+	tv_free(m);
+}
+
+static void test_misuse_dies(void **state)
+{
+	(void)state;
+	assert_int_equal(status_of(set_on_list), EX_SOFTWARE);
+	assert_int_equal(status_of(set_on_null), EX_SOFTWARE);
+	assert_int_equal(status_of(push_on_map), EX_SOFTWARE);
+	assert_int_equal(status_of(push_on_null), EX_SOFTWARE);
+	assert_int_equal(status_of(set_on_map), 0);
+	tv_free(NULL);
+	tmpl_free(NULL);
+	tmpl_dir_free(NULL);
+}
+
+/* ---- section structure, exactly ------------------------------------------ */
+
+static void test_section_nesting_limit(void **state)
+{
+	struct buf src = BUF_INIT;
+	char *msg;
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		buf_adds(&src, "{{#a}}");
+	buf_adds(&src, "x");
+	for (int i = 0; i < 100; i++)
+		buf_adds(&src, "{{/a}}");
+	check("x.txt", src.data, map1("a", "y"), "x");
+	buf_reset(&src);
+	for (int i = 0; i < 101; i++)
+		buf_adds(&src, "{{#a}}");
+	for (int i = 0; i < 101; i++)
+		buf_adds(&src, "{{/a}}");
+	msg = stderr_of_compile("x.txt", src.data);
+	assert_non_null(strstr(msg, "x.txt:1: sections nested too deeply"));
+	free(msg);
+	/* refused there, not for the section left open after it */
+	buf_reset(&src);
+	for (int i = 0; i < 101; i++)
+		buf_adds(&src, "{{#a}}");
+	for (int i = 0; i < 100; i++)
+		buf_adds(&src, "{{/a}}");
+	refuse("x.txt", src.data);
+	buf_release(&src);
+}
+
+static void test_close_errors_exactly(void **state)
+{
+	(void)state;
+	refuse("x.txt", "{{#a}}{{/b}}{{/a}}");
+	refuse("x.txt", "{{=}}");
+	refuse("x.txt", "{{== %>=}}");
+	assert_message("x.txt", "{{#a}}\n{{/b}}",
+		       "x.txt:2: mismatched close 'b' of section 'a'");
+	assert_message("x.txt", "{{#ab}}{{/a}}",
+		       "x.txt:1: mismatched close 'a' of section 'ab'");
+	assert_message("x.txt", "{{=}}", "x.txt:1: unclosed tag");
+	assert_message("x.txt", "{{== %>=}}", "x.txt:1: bad delimiters '= %>'");
+}
+
+/* A template loaded twice is compiled once, whatever else is cached;
+ * a folder given as "" is the current one. */
+static void test_cache_and_empty_folder(void **state)
+{
+	struct tmpl_dir *d = tmpl_dir_new(*state);
+	const struct tmpl *a = tmpl_dir_load(d, "header.txt.mustache");
+	int cwd = open(".", O_RDONLY);
+	char *got;
+
+	assert_non_null(a);
+	assert_ptr_equal(a, tmpl_dir_load(d, "header.txt.mustache"));
+	tmpl_dir_free(d);
+
+	assert_true(cwd >= 0);
+	assert_int_equal(chdir(*state), 0);
+	d = tmpl_dir_new("");
+	got = render_t(tmpl_dir_load(d, "header.txt.mustache"), NULL);
+	assert_int_equal(fchdir(cwd), 0);
+	close(cwd);
+	assert_string_equal(got, "==  ==\n");
+	free(got);
+	tmpl_dir_free(d);
+	d = tmpl_dir_new("/");
+	assert_null(tmpl_dir_load(d, "nonexistent-bulletin-template"));
+	tmpl_dir_free(d);
+}
+
+/* tmpl_dir_load's refusal, with what it wrote to stderr. */
+static void assert_load_refused(const char *folder, const char *name,
+				const char *want)
+{
+	struct tmpl_dir *d = tmpl_dir_new(folder);
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	char text[1024];
+	size_t n;
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	assert_null(tmpl_dir_load(d, name));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(text, 1, sizeof(text) - 1, tmp);
+	text[n] = '\0';
+	fclose(tmp);
+	tmpl_dir_free(d);
+	if (!strstr(text, want))
+		fail_msg("expected '%s' in '%s'", want, text);
+}
+
+static void test_load_name_messages(void **state)
+{
+	assert_load_refused(*state, "", "bad template name ''");
+	assert_load_refused(*state, "/etc/passwd", "bad template name '/etc/passwd'");
+	assert_load_refused(*state, "sub/../header.txt.mustache",
+			    "bad template name 'sub/../header.txt.mustache'");
+	assert_load_refused(*state, "sub/..", "bad template name 'sub/..'");
+	assert_load_refused(*state, "missing.txt.mustache", "cannot open");
+	/* a tag with a sigil and only white space names nothing */
+	assert_message("x.txt", "{{# }}", "x.txt:1: missing name in tag");
+	assert_message("x.txt", "{{&\t}}", "x.txt:1: missing name in tag");
+	assert_message("x.txt", "{{> }}", "x.txt:1: bad partial name ''");
+}
+
+/* An empty list renders an inverted section once, a section never. */
+static void test_empty_list_inverted(void **state)
+{
+	struct tv *m = tv_map();
+
+	(void)state;
+	tv_set(m, "el", tv_list());
+	check("x.txt", "[{{^el}}none{{/el}}|{{#el}}some{{/el}}]", m, "[none|]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -687,6 +966,16 @@ int main(void)
 		cmocka_unit_test(test_recursive_partials),
 		cmocka_unit_test(test_broken_partial_fails_parent),
 		cmocka_unit_test(test_load_names_stay_inside),
+		cmocka_unit_test(test_dotdot_refused_with_existing_targets),
+		cmocka_unit_test(test_partial_name_classes),
+		cmocka_unit_test(test_tag_white_space),
+		cmocka_unit_test(test_standalone_table),
+		cmocka_unit_test(test_misuse_dies),
+		cmocka_unit_test(test_section_nesting_limit),
+		cmocka_unit_test(test_close_errors_exactly),
+		cmocka_unit_test(test_cache_and_empty_folder),
+		cmocka_unit_test(test_load_name_messages),
+		cmocka_unit_test(test_empty_list_inverted),
 		cmocka_unit_test(test_symlinks_stay_inside),
 	};
 

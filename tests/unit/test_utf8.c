@@ -238,6 +238,94 @@ static void width_of_strings_adds_up(void **state)
 	assert_int_equal(sw("\xe4\xb8"), 2);
 }
 
+/* Widths at the edges of the control ranges and of the tables' ranges. */
+static const struct width_case edges[] = {
+	{ 0x1f, 0, "last C0 control" },
+	{ 0x20, 1, "first printable" },
+	{ 0x7e, 1, "tilde" },
+	{ 0x9f, 0, "last C1 control" },
+	{ 0x2ff, 1, "last before the combining marks" },
+	{ 0x300, 0, "first combining mark (first zero-width range)" },
+	{ 0x36f, 0, "end of the first zero-width range" },
+	{ 0x370, 1, "just after it" },
+	{ 0x0489, 0, "end of the second zero-width range" },
+	{ 0x048a, 1, "just after it" },
+	{ 0x10ff, 1, "just before the first wide range" },
+	{ 0x115f, 2, "end of the first wide range" },
+	{ 0x231b, 2, "end of the second wide range" },
+	{ 0x231c, 1, "just after it" },
+	{ 0x2319, 1, "just before it" },
+	{ 0x23f0, 2, "a one-point wide range" },
+	{ 0x23f1, 1, "just after it" },
+	{ 0xe0000, 1, "just before the last zero-width range" },
+	{ 0xe0001, 0, "start of the last zero-width range" },
+	{ 0xe01ef, 0, "end of the last zero-width range" },
+	{ 0xe01f0, 1, "past every zero-width range" },
+	{ 0x1ffff, 1, "just before the last wide range" },
+	{ 0x3fffd, 2, "end of the last wide range" },
+	{ 0x3fffe, 1, "past every wide range" },
+	{ 0x10ffff, 1, "last code point" },
+};
+
+static void cp_width_at_range_edges(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NELEM(edges); i++) {
+		int w = utf8_cp_width(edges[i].cp);
+
+		if (w != edges[i].width)
+			fail_msg("U+%04X %s: width %d, want %d",
+				 (unsigned)edges[i].cp, edges[i].what, w,
+				 edges[i].width);
+	}
+}
+
+/* utf8_valid reads ASCII eight bytes at a time: bad bytes at every
+ * place around those words. */
+static void valid_around_eight_byte_words(void **state)
+{
+	static const struct { const char *s; int valid; } cases[] = {
+		{ "abcdefgh", 1 },
+		{ "abcdefg\xff", 0 },
+		{ "\xff" "abcdefg", 0 },
+		{ "abcdefgh\xff", 0 },
+		{ "\x80" "abcdefghijklmnop", 0 },
+		{ "abcdefghijklmnop\x80", 0 },
+		{ "abcdefg\xc3\xa9", 1 },
+		{ "abcdefgh\xc3\xa9", 1 },
+		{ "abcdefgh\xe4\xb8", 0 },
+		{ "\xe4\xb8\xad" "abcdefgh\xe4\xb8\xad", 1 },
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 1 },
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++)
+		if (utf8_valid(cases[i].s, strlen(cases[i].s)) != cases[i].valid)
+			fail_msg("case %zu: valid is not %d", i, cases[i].valid);
+}
+
+/* Widths of strings, exactly, with invalid and zero-width bytes. */
+static void width_table(void **state)
+{
+	static const struct { const char *s; size_t len, width; } cases[] = {
+		{ "\xff\xfe", 2, 2 },
+		{ "\xe4\xb8\xad", 2, 2 },	/* cut short: two bad bytes */
+		{ "\xe4\xb8\xad", 3, 2 },
+		{ "a\xcc\x81\xcc\x81", 5, 1 },
+		{ "\x01\x02", 2, 0 },
+		{ "a\0b", 3, 2 },
+		{ "\xf0\x9f\x98\x80\xe4\xb8", 6, 4 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++)
+		if (utf8_width(cases[i].s, cases[i].len) != cases[i].width)
+			fail_msg("case %zu: width %zu, want %zu", i,
+				 utf8_width(cases[i].s, cases[i].len),
+				 cases[i].width);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +336,9 @@ int main(void)
 		cmocka_unit_test(cp_width_follows_unicode),
 		cmocka_unit_test(width_of_strings_adds_up),
 		cmocka_unit_test(escape_controls_for_terminals),
+		cmocka_unit_test(cp_width_at_range_edges),
+		cmocka_unit_test(valid_around_eight_byte_words),
+		cmocka_unit_test(width_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

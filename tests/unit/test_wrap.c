@@ -342,6 +342,68 @@ static void empty_paragraph_writes_nothing(void **state)
 	buf_release(&out);
 }
 
+/*
+ * Spec-style table: input (len bytes, or all of it when len is -1),
+ * width, prefixes, and the exact bytes expected, NULs and length included.
+ */
+struct wrap_case {
+	const char *text;
+	int         len;
+	size_t      width;
+	const char *first, *rest;
+	const char *want;
+};
+
+static const struct wrap_case wrap_cases[] = {
+	/* '(' (first of the openers) binds to what follows it */
+	{ "x ( y", -1, 3, NULL, NULL, "x\n( y\n" },
+	/* '!' (first of the closers) binds to what precedes it */
+	{ "x ! y", -1, 2, NULL, NULL, "x !\ny\n" },
+	/* every ASCII white-space character is a word gap */
+	{ "a\vb\fc\rd\te\nf", -1, 80, "", "", "a b c d e f\n" },
+	/* len is obeyed: a character cut by it is not read whole */
+	{ "ab\xc3\xa9", 3, 80, "", "", "ab\xc3\n" },
+	/* nor is a space just past len */
+	{ "a  b", 2, 80, "", "", "a\n" },
+	/* a line break after a leading combining mark (no width) is a gap */
+	{ "\xcc\x81\n\xe4\xb8\xad", -1, 80, "", "", "\xcc\x81 \xe4\xb8\xad\n" },
+	/* a NULL prefix takes no column: exactly the width fits */
+	{ "aa bb", -1, 5, NULL, NULL, "aa bb\n" },
+	{ "aa bb", -1, 4, NULL, NULL, "aa\nbb\n" },
+	{ "aa bb", -1, 6, "-", NULL, "-aa bb\n" },
+	{ "aa bb cc", -1, 5, NULL, "--", "aa bb\n--cc\n" },
+	/* a ZWJ at the very end holds nothing past the text */
+	{ "a\xe2\x80\x8d", -1, 80, "", "", "a\xe2\x80\x8d\n" },
+	/* wide characters: 2 columns each, a break on either side */
+	{ "\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97", -1, 4, "", "",
+	  "\xe4\xb8\xad\xe6\x96\x87\n\xe5\xad\x97\n" },
+	{ "\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97", -1, 5, "", "",
+	  "\xe4\xb8\xad\xe6\x96\x87\n\xe5\xad\x97\n" },
+	{ "\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97", -1, 6, "", "",
+	  "\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97\n" },
+	/* a combining mark adds no column */
+	{ "e\xcc\x81 ab", -1, 4, "", "", "e\xcc\x81 ab\n" },
+	{ "e\xcc\x81 ab", -1, 3, "", "", "e\xcc\x81\nab\n" },
+};
+
+static void wrap_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(wrap_cases) / sizeof(wrap_cases[0]); i++) {
+		const struct wrap_case *c = &wrap_cases[i];
+		struct buf out = BUF_INIT;
+		size_t len = c->len < 0 ? strlen(c->text) : (size_t)c->len;
+
+		wrap_paragraph(&out, c->text, len, c->width, c->first, c->rest);
+		if (out.len != strlen(c->want) || memcmp(out.data, c->want, out.len)) {
+			print_error("wrap case %zu: got \"%s\" (%zu bytes), want \"%s\"\n",
+				    i, out.data, out.len, c->want);
+			fail();
+		}
+		buf_release(&out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +419,7 @@ int main(void)
 		cmocka_unit_test(width_one_puts_a_segment_per_line),
 		cmocka_unit_test(invalid_utf8_passes_through),
 		cmocka_unit_test(empty_paragraph_writes_nothing),
+		cmocka_unit_test(wrap_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
