@@ -165,6 +165,7 @@ FUZZ_CFLAGS  := $(TEST_CFLAGS) -O1 -DFUZZ_TOP='"$(CURDIR)"'
 FUZZ_SAN     := $(SAN_FLAGS) -fsanitize=fuzzer-no-link
 FUZZ_OPTS    := -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
 SAN_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
 INTEGRATION_ENV := $(SAN_ENV) BULLETIN_BINARY=$(CURDIR)/bulletin-asan
 

@@ -142,7 +142,7 @@ def test_address_longer_than_a_line_gets_its_own(project):
     """An address cannot fold: it goes on a line of its own, which may
     pass 78 octets but never 998."""
     local = "l" * 64
-    domain = ".".join(["d" * 60] * 3) + ".example.org"
+    domain = ".".join(["d" * 60] * 2) + ".example.org"  # 198 octets in all
     digest = project.copy_digest()
     project.run("preview", digest, "-o", "out", "--to",
                 f"林晓 <{local}@{domain}>", check=True)

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import BINARY, ROOT
+from conftest import ROOT
 
 EX_DATAERR = 65
 
@@ -69,10 +69,12 @@ def test_repeated_subject_is_refused(project):
 # ---- nesting and size --------------------------------------------------------
 
 def run_bounded(project, digest, mem_mb=200, timeout=10):
-    """Runs preview under an address-space limit and a time limit."""
+    """Runs preview under an address-space limit and a time limit. The
+    plain build: the memory asked of it is what a user's run would take
+    (a sanitizer build reserves terabytes of shadow address space)."""
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
-    return subprocess.run([str(BINARY), "preview", str(digest), "-o", "out"],
+    return subprocess.run([str(ROOT / "bulletin"), "preview", str(digest), "-o", "out"],
                           cwd=project.path, capture_output=True, text=True,
                           timeout=timeout, preexec_fn=limit,
                           env={**os.environ, "BULLETIN_CONFIG": str(project.config)})
