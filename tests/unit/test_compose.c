@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "compose.h"
 #include "config.h"
 #include "digest.h"
@@ -65,22 +66,13 @@ static void scratch_release(struct scratch *s)
 static struct issue *compose_msg(const struct digest *d, const struct config *c,
 				 char *msg, size_t size)
 {
-	FILE *f = tmpfile();
-	int saved = dup(2);
-	struct issue *is;
-	size_t n;
+	int saved;
+	FILE *tmp = capture_start(&saved);
+	struct issue *is = issue_compose(d, c);
+	char *text = capture_end(tmp, saved);
 
-	assert_non_null(f);
-	fflush(stderr);
-	dup2(fileno(f), 2);
-	is = issue_compose(d, c);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	n = fread(msg, 1, size - 1, f);
-	msg[n] = '\0';
-	fclose(f);
+	snprintf(msg, size, "%s", text);
+	free(text);
 	return is;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "capture.h"
 #include "config.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -30,34 +31,6 @@
 	"postal-address = 1 Sample Street\n"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static FILE *capture_start(int *saved)
-{
-	FILE *tmp = tmpfile();
-
-	assert_non_null(tmp);
-	fflush(stderr);
-	*saved = dup(2);
-	dup2(fileno(tmp), 2);
-	return tmp;
-}
-
-/* Restores stderr and returns what was written to it (caller frees). */
-static char *capture_end(FILE *tmp, int saved)
-{
-	struct buf out = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(tmp);
-	while ((n = fread(chunk, 1, sizeof(chunk), tmp)) > 0)
-		buf_add(&out, chunk, n);
-	fclose(tmp);
-	return buf_detach(&out, NULL);
-}
 
 /* Parses len bytes of text as t.conf; returns config_parse_buf's result
  * and what it printed in *msg (caller frees). */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "digest.h"
 #include "util.h"
 
@@ -56,23 +57,11 @@ static void remove_digest(char *dir)
 /* Runs fn with stderr captured; returns what it wrote (caller frees). */
 static char *capture_stderr(int (*fn)(void *), void *arg, int *rc)
 {
-	FILE *tmp = tmpfile();
-	int saved = dup(2);
-	char text[4096];
-	size_t n;
+	int saved;
+	FILE *tmp = capture_start(&saved);
 
-	assert_non_null(tmp);
-	fflush(stderr);
-	dup2(fileno(tmp), 2);
 	*rc = fn(arg);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(tmp);
-	n = fread(text, 1, sizeof(text) - 1, tmp);
-	text[n] = '\0';
-	fclose(tmp);
-	return strdup(text);
+	return capture_end(tmp, saved);
 }
 
 static int load_dir(void *dir)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "image.h"
 
 static const unsigned char png[] = {
@@ -65,21 +66,14 @@ static void tmp_remove(struct tmp *t)
 static int load(struct image *img, const char *dir, const char *name,
 		char *msg, size_t size)
 {
-	FILE *f = tmpfile();
-	int saved = dup(2), rc;
-	size_t n;
+	int saved, rc;
+	FILE *tmp = capture_start(&saved);
+	char *text;
 
-	assert_non_null(f);
-	fflush(stderr);
-	dup2(fileno(f), 2);
 	rc = image_load(img, dir, name);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	n = fread(msg, 1, size - 1, f);
-	msg[n] = '\0';
-	fclose(f);
+	text = capture_end(tmp, saved);
+	snprintf(msg, size, "%s", text);
+	free(text);
 	return rc;
 }
 

@@ -17,6 +17,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "buf.h"
 #include "template.h"
 
@@ -52,23 +53,11 @@ static void refuse(const char *name, const char *src)
 /* Runs compile and returns what it wrote to stderr, for message checks. */
 static char *stderr_of_compile(const char *name, const char *src)
 {
-	FILE *tmp = tmpfile();
-	int saved = dup(2);
-	char text[1024];
-	size_t n;
+	int saved;
+	FILE *tmp = capture_start(&saved);
 
-	assert_non_null(tmp);
-	fflush(stderr);
-	dup2(fileno(tmp), 2);
 	assert_null(tmpl_compile(NULL, name, src, strlen(src)));
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(tmp);
-	n = fread(text, 1, sizeof(text) - 1, tmp);
-	text[n] = '\0';
-	fclose(tmp);
-	return strdup(text);
+	return capture_end(tmp, saved);
 }
 
 static void assert_message(const char *name, const char *src, const char *want)

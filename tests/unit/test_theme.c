@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "buf.h"
 #include "theme.h"
 
@@ -30,27 +31,19 @@ static void write_theme(const char *text)
 /* Loads the theme, which must fail, and checks its one message. */
 static void assert_refused(const char *text, const char *want)
 {
-	struct buf expected = BUF_INIT, got = BUF_INIT;
-	FILE *tmp = tmpfile();
-	int saved = dup(2);
-	char chunk[1024];
-	size_t n;
+	struct buf expected = BUF_INIT;
+	int saved;
+	FILE *tmp;
+	char *got;
 
 	write_theme(text);
-	fflush(stderr);
-	dup2(fileno(tmp), 2);
+	tmp = capture_start(&saved);
 	assert_null(theme_load(path));
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(tmp);
-	while ((n = fread(chunk, 1, sizeof(chunk), tmp)) > 0)
-		buf_add(&got, chunk, n);
-	fclose(tmp);
+	got = capture_end(tmp, saved);
 	buf_addf(&expected, "bulletin: error: %s%s\n", path, want);
-	assert_string_equal(got.data, expected.data);
+	assert_string_equal(got, expected.data);
 	buf_release(&expected);
-	buf_release(&got);
+	free(got);
 }
 
 /* inih cut lines at 200 bytes; a style of 1,000 bytes comes back whole. */
