@@ -7,6 +7,7 @@
 #include "address.h"
 #include "buf.h"
 #include "csv.h"
+#include "importfmt.h"
 #include "json.h"
 #include "util.h"
 
@@ -89,6 +90,8 @@ static int read_header(struct importer *im, struct csv_reader *r)
 	if (rc == 0)
 		return error("%s: empty file: expected a header row with an "
 			     "'email' column", im->name);
+	if (im->o->fmt && importfmt_header(im->o->fmt, im->name, &rec))
+		return -1;
 	im->ncols = rec.nfields;
 	im->kinds = xcalloc(rec.nfields, sizeof(*im->kinds));
 	im->keys = xcalloc(rec.nfields, sizeof(*im->keys));
@@ -280,6 +283,8 @@ static int import_rows(struct importer *im, struct csv_reader *r, FILE *f)
 	int rc;
 
 	while ((rc = csv_read(r, &rec, &why)) != 0) {
+		if (rc > 0 && im->o->fmt)
+			rc = (why = importfmt_row(im->o->fmt, &rec)) ? -1 : 1;
 		if (rc < 0)
 			reject(im, rec.line, why);
 		else if (import_row(im, &rec))
