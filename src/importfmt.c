@@ -377,19 +377,21 @@ enum importfmt_kind importfmt_kind(const struct importfmt *f)
 
 /* ---- a row -------------------------------------------------------------- */
 
-/* "WHAT 'VALUE'": at most 64 bytes of the value, controls escaped. */
+/* "WHAT 'VALUE' (column COLUMN): WHY": at most 64 bytes of the value,
+ * its controls escaped. */
 static const char *reason_value(struct importfmt *f, const char *what,
-				const char *column, const char *value,
-				size_t len, const char *why)
+				const char *value, size_t len,
+				const char *column, const char *why)
 {
 	size_t n = len < 64 ? len : 64;
 
 	while (n < len && n && ((unsigned char)value[n] & 0xc0) == 0x80)
 		n--;	/* not in the middle of a character */
 	buf_reset(&f->reason);
-	buf_addf(&f->reason, "%s %s '", what, column);
+	buf_addf(&f->reason, "%s '", what);
 	utf8_escape_controls(&f->reason, value, n);
 	buf_adds(&f->reason, n < len ? "...'" : "'");
+	buf_addf(&f->reason, " (column %s)", column);
 	if (why)
 		buf_addf(&f->reason, ": %s", why);
 	return f->reason.data;
@@ -436,8 +438,8 @@ static const char *take_status(struct importfmt *f,
 
 	if (!st) {
 		free(value);
-		return reason_value(f, "unknown", f->cols[i].header, v, len,
-				    NULL);
+		return reason_value(f, "unknown status", v, len,
+				    f->cols[i].header, NULL);
 	}
 	/* as_is hands back value itself: keep the field's bytes instead */
 	f->fields[OUT_STATUS] = st == value ? rec->fields[i] : st;
@@ -453,7 +455,8 @@ static const char *take_created(struct importfmt *f,
 	const char *v = trim(rec->fields[i], &len);
 
 	if (importfmt_date(v, len, f->created))
-		return reason_value(f, "invalid", f->cols[i].header, v, len,
+		return reason_value(f, "invalid created time", v, len,
+				    f->cols[i].header,
 				    "expected a date such as 2026-11-03 or "
 				    "2026-11-03T10:00:00Z");
 	f->fields[OUT_CREATED] = f->created;

@@ -168,9 +168,11 @@ def test_bad_exports_name_the_file_and_line(project):
                       "u3,c@example.org,{},enabled,\n")
     proc = project.run("sub", "import", export)
     assert proc.returncode == EX_DATAERR
-    assert (f"{export}:2: invalid created_at '2020-02-30 10:00:00': expected "
-            "a date such as 2026-11-03 or 2026-11-03T10:00:00Z\n"
-            f"{export}:3: unknown status 'spam'\n") in proc.stderr
+    assert (f"{export}:2: invalid created time '2020-02-30 10:00:00' (column "
+            "created_at): expected a date such as 2026-11-03 or "
+            "2026-11-03T10:00:00Z\n"
+            f"{export}:3: unknown status 'spam' (column status)\n"
+            ) in proc.stderr
     assert "added 1, updated 0, unchanged 0, suppressed 0, rejected 2" \
         in proc.stdout
     assert list(rows(project)) == ["c@example.org"]

@@ -156,7 +156,7 @@ static void test_substack(void **state)
 	       "[a@x.org][][][2020-09-14T08:31:12Z][false]\n"
 	       "[b@x.org][][unsubscribed][2020-10-01T12:00:00Z][false]\n"
 	       "[c@x.org][][unsubscribed][][false]\n"
-	       "E:unknown email_disabled 'maybe'\n", IMPORTFMT_SUBSTACK);
+	       "E:unknown status 'maybe' (column email_disabled)\n", IMPORTFMT_SUBSTACK);
 }
 
 static void test_listmonk(void **state)
@@ -172,7 +172,7 @@ static void test_listmonk(void **state)
 	       "[a@x.org][Ada][][2020-01-02T03:04:05Z][u1][{}]\n"
 	       "[b@x.org][Bo][unsubscribed][2020-02-03T09:00:00Z][u2][{}]\n"
 	       "[c@x.org][Cy][unsubscribed][][u3][{}]\n"
-	       "E:unknown status 'gone'\n", IMPORTFMT_LISTMONK);
+	       "E:unknown status 'gone' (column status)\n", IMPORTFMT_LISTMONK);
 }
 
 static void test_buttondown(void **state)
@@ -190,7 +190,7 @@ static void test_buttondown(void **state)
 	       "[d@x.org][][complained][]\n[e@x.org][][pending][]\n"
 	       "[f@x.org][][][]\n[g@x.org][][unsubscribed][]\n"
 	       "[h@x.org][][unsubscribed][]\n"
-	       "E:unknown subscriber_type 'vip'\n", IMPORTFMT_BUTTONDOWN);
+	       "E:unknown status 'vip' (column subscriber_type)\n", IMPORTFMT_BUTTONDOWN);
 	/* the newer export: email_address and type */
 	expect(IMPORTFMT_AUTO,
 	       "email_address,creation_date,type\nb@x.org,2021-01-01,unsubscribed\n",
@@ -214,12 +214,12 @@ static void test_csv(void **state)
 	       "E:expected 5 fields, found 2\n", IMPORTFMT_CSV);
 	expect(IMPORTFMT_CSV, "email,created\na@x.org,03/04/2021\n",
 	       "[email][name][status][created]\n"
-	       "E:invalid created '03/04/2021': expected a date such as "
+	       "E:invalid created time '03/04/2021' (column created): expected a date such as "
 	       "2026-11-03 or 2026-11-03T10:00:00Z\n", IMPORTFMT_CSV);
 	/* a value shown in a reason is cut and its controls escaped */
 	expect(IMPORTFMT_CSV, "email,created\na@x.org,\"\x1b[31m\"\n",
 	       "[email][name][status][created]\n"
-	       "E:invalid created '\\x1b[31m': expected a date such as "
+	       "E:invalid created time '\\x1b[31m' (column created): expected a date such as "
 	       "2026-11-03 or 2026-11-03T10:00:00Z\n", IMPORTFMT_CSV);
 }
 
