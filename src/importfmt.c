@@ -185,6 +185,11 @@ static int has(char *const *norm, size_t n, const char *name)
 
 static enum importfmt_kind recognise(char *const *norm, size_t n)
 {
+	/* what subcsv_export writes, whatever attributes an earlier import
+	 * left (LEID, uuid ...): its status column must be read as such */
+	if (n >= 4 && !strcmp(norm[0], "email") && !strcmp(norm[1], "name") &&
+	    !strcmp(norm[2], "status") && !strcmp(norm[3], "created"))
+		return IMPORTFMT_CSV;
 	if (has(norm, n, "uuid") && has(norm, n, "attributes"))
 		return IMPORTFMT_LISTMONK;
 	if (has(norm, n, "emaildisabled"))

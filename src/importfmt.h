@@ -20,7 +20,9 @@
  * name, first_name, last_name, status, created, ignore (dropped) or, any
  * other FIELD, an attribute named FIELD.
  *
- * The formats, as each tool documents its export:
+ * The formats, as each tool documents its export (a header that starts
+ * with email, name, status, created is bulletin's own, whatever else it
+ * holds):
  *   mailchimp   recognised by OPTIN_TIME, MEMBER_RATING, LEID or EUID.
  *               Audiences export as separate files: the unsubscribed
  *               members' file (an UNSUB_TIME column) imports everyone as

@@ -176,3 +176,26 @@ def test_bad_exports_name_the_file_and_line(project):
     assert "added 1, updated 0, unchanged 0, suppressed 0, rejected 2" \
         in proc.stdout
     assert list(rows(project)) == ["c@example.org"]
+
+
+def test_an_export_of_an_import_imports_back(project, tmp_path):
+    """Attributes a Mailchimp or listmonk import leaves (LEID, uuid ...)
+    must not make bulletin's own export look like that tool's: its status
+    column is read as bulletin's."""
+    for kind in ("subscribed", "unsubscribed", "cleaned"):
+        imported(project, f"mailchimp_{kind}_members_export_4f1c2a.csv")
+    imported(project, "listmonk_subscribers.csv")
+    export = project.run("sub", "export", check=True).stdout
+    header = export.splitlines()[0].split(",")
+    assert header[:4] == ["email", "name", "status", "created"]
+    assert {"LEID", "uuid", "attributes"} <= set(header)
+    (tmp_path / "export.csv").write_text(export)
+    before = rows(project)
+    proc = project.run("sub", "import", tmp_path / "export.csv",
+                       env={"BULLETIN_STORE_PATH": str(tmp_path / "new.db")})
+    assert proc.returncode == 0, proc.stderr
+    with sqlite3.connect(tmp_path / "new.db") as conn:
+        after = dict(conn.execute("SELECT email, status FROM subscribers"))
+    assert after == {email: r[1] for email, r in before.items()}
+    assert after["alan@example.org"] == "unsubscribed"
+    assert after["gone@example.org"] == "bounced"

@@ -110,14 +110,18 @@ def test_init_never_overwrites_templates_or_the_issue(tmp_path):
 
 
 def test_init_is_all_or_nothing(tmp_path):
-    """The last step fails (digests is a file): all the rest goes again."""
-    (tmp_path / "digests").write_text("not a folder")
+    """The last step fails (digests is a dangling link, so the issue folder
+    cannot be made after the templates were copied): all the rest goes."""
+    (tmp_path / "digests").symlink_to(tmp_path / "nowhere")
     proc = run(tmp_path, "init")
     assert proc.returncode == EX_CANTCREAT
-    assert "digests" in proc.stderr
+    assert re.search(r"bulletin: error: cannot create 'digests/\d{4}-\d{2}'",
+                     proc.stderr)
+    assert "created" not in proc.stdout
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")
-                  if p.is_file())
+                  if not p.is_dir() or p.is_symlink())
     assert left == ["digests"]
+    assert not (tmp_path / "templates").exists()
 
 
 def test_init_without_defaults_says_where_it_looked(tmp_path):

@@ -212,6 +212,11 @@ static void test_csv(void **state)
 	       "[a@x.org][Ada][unsubscribed][2026-11-03T10:00:00Z][London]\n"
 	       "[b@x.org][Bo][nonsense][][]\n"
 	       "E:expected 5 fields, found 2\n", IMPORTFMT_CSV);
+	/* bulletin's export of an earlier listmonk import stays bulletin's */
+	expect(IMPORTFMT_AUTO, "email,name,status,created,attributes,uuid\n"
+	       "a@x.org,,bounced,,{},u1\n",
+	       "[email][name][status][created][attributes][uuid]\n"
+	       "[a@x.org][][bounced][][{}][u1]\n", IMPORTFMT_CSV);
 	expect(IMPORTFMT_CSV, "email,created\na@x.org,03/04/2021\n",
 	       "[email][name][status][created]\n"
 	       "E:invalid created time '03/04/2021' (column created): expected a date such as "
