@@ -96,7 +96,7 @@ static const char sample_config[] =
 struct created {
 	const char *paths[3];	/* files */
 	int         n;
-	const char *trees[2];	/* folders it made, with all they hold */
+	char       *trees[8];	/* folders it made, with all they hold */
 	int         ntrees;
 };
 
@@ -112,6 +112,23 @@ static int refuse_existing(const char *path, const char *what)
 	if (!exists(path))
 		return 0;
 	return error("%s '%s' already exists: not overwriting it", what, path);
+}
+
+/* Notes the top-most of path's folders that does not exist yet: init is
+ * about to make it, so undo removes it again. */
+static void note_new_folders(struct created *c, const char *path)
+{
+	char *p = xstrdup(path);
+
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (!exists(p)) {
+			c->trees[c->ntrees++] = p;
+			return;
+		}
+		*s = '/';
+	}
+	free(p);
 }
 
 /* Creates path's folder, when it has one. */
@@ -132,6 +149,7 @@ static int make_parent(const char *path)
 static int write_new(struct created *c, const char *path, const char *data,
 		     size_t len, mode_t mode)
 {
+	note_new_folders(c, path);
 	if (make_parent(path) || write_file_atomic(path, data, len, mode, 1))
 		return -1;
 	c->paths[c->n++] = path;
@@ -160,8 +178,10 @@ static int write_secret(struct created *c, const char *path)
 
 static int create_store(struct created *c, const char *path)
 {
-	struct store *s = store_open(path);
+	struct store *s;
 
+	note_new_folders(c, path);
+	s = store_open(path);
 	if (!s)
 		return -1;
 	store_close(s);
@@ -258,11 +278,12 @@ static int copy_new_tree(struct created *c, const char *datadir,
 	int ret;
 
 	buf_addf(&src, "%s/%s", datadir, what);
+	note_new_folders(c, dst);
 	ret = make_parent(dst);
 	if (!ret && mkdir(dst, 0777))
 		ret = error("cannot create '%s': %s", dst, strerror(errno));
 	if (!ret) {
-		c->trees[c->ntrees++] = dst;
+		c->trees[c->ntrees++] = xstrdup(dst);
 		ret = copy_tree(src.data, dst, 0);
 	}
 	buf_release(&src);
@@ -408,6 +429,8 @@ int cmd_init(int argc, char **argv, struct ctx *ctx)
 	}
 	print_created(path, &cfg, &job);
 out:
+	for (int i = 0; i < c.ntrees; i++)
+		free(c.trees[i]);
 	buf_release(&text);
 	free(job.datadir);
 	config_release(&cfg);
