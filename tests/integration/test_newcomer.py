@@ -47,9 +47,13 @@ def parse_message(path):
     return msg, html, text
 
 
-def test_readme_tour_runs_as_written(tmp_path):
+@pytest.mark.parametrize("copy", ["built", "installed"])
+def test_readme_tour_runs_as_written(tmp_path, copy, request):
+    """The tour, with ./bulletin or the make install copy on PATH."""
     tour = readme_tour()
-    env = clean_env(PATH=f"{ROOT}:{os.environ['PATH']}")
+    bindir = ROOT if copy == "built" else \
+        request.getfixturevalue("installed") / "bin"
+    env = clean_env(PATH=f"{bindir}:{os.environ['PATH']}")
     proc = subprocess.run(["bash", "-e", "-c", tour], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
