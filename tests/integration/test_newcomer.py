@@ -94,6 +94,32 @@ def test_the_sample_keeps_its_chinese_theme(tmp_path):
     assert "本邮件发送至" in text and "精选" in text
 
 
+def test_a_language_without_labels_is_refused(tmp_path):
+    assert run(tmp_path, "init").returncode == 0
+    issue = next((tmp_path / "digests").iterdir())
+    proc = run(tmp_path, "preview", issue, "-o", "out",
+               env=clean_env(BULLETIN_TEMPLATES_LANG="fr"))
+    assert proc.returncode == 65
+    assert proc.stderr == ("bulletin: error: cannot open "
+                           "'templates/labels-fr.ini': No such file or "
+                           "directory\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_labels_left_in_theme_ini_are_refused(tmp_path):
+    """A theme.ini of before the labels moved says where they live now."""
+    assert run(tmp_path, "init").returncode == 0
+    theme = tmp_path / "templates" / "theme.ini"
+    theme.write_text(theme.read_text() + "\n[labels]\nentry = Pick\n")
+    lines = theme.read_text().count("\n")
+    issue = next((tmp_path / "digests").iterdir())
+    proc = run(tmp_path, "preview", issue, "-o", "out")
+    assert proc.returncode == 65
+    assert proc.stderr == (f"bulletin: error: templates/theme.ini:{lines - 1}: "
+                           "unknown section [labels] (expected [style]: the "
+                           "labels live in labels-LANG.ini)\n")
+
+
 def test_init_language_must_exist(tmp_path):
     proc = run(tmp_path, "init", "--lang", "../x")
     assert proc.returncode == EX_USAGE
