@@ -275,23 +275,66 @@ static void assign(struct importfmt *f, struct column *c, const char *norm,
 		c->attr_name = xstrdup(c->header);
 }
 
+/* A column name fit to be an attribute's: named, and without control
+ * characters or line breaks (they would not survive an export). The
+ * messages are subcsv's, with the column's number in the export. */
+static int check_name(const struct importfmt *f, size_t i, const char *name,
+		      long line)
+{
+	const char *h = f->cols[i].header;
+	size_t len = strlen(h);
+	struct buf shown = BUF_INIT;
+	int bad = 0;
+
+	if (!len && f->cols[i].role == R_ATTR)
+		return error("%s:%ld: column %zu has no name", name, line, i + 1);
+	for (size_t k = 0; k < len; k++) {
+		int ctl = (unsigned char)h[k] < 0x20 || h[k] == 0x7f;
+
+		if (k < 64)
+			buf_addch(&shown, ctl ? '?' : h[k]);
+		bad |= ctl;
+	}
+	if (bad)
+		error("%s:%ld: column %zu's name '%s%s': control characters and "
+		      "line breaks are not allowed", name, line, i + 1,
+		      shown.data, len > 64 ? "..." : "");
+	buf_release(&shown);
+	return bad ? -1 : 0;
+}
+
+/* True if columns i and j cannot both be: one meaning, or one name. */
+static int clash(const struct column *c, size_t i, size_t j)
+{
+	if (c[i].role == R_ATTR)
+		return c[j].role == R_ATTR &&
+		       !strcmp(c[i].attr_name, c[j].attr_name);
+	return c[i].role == c[j].role && c[i].role != R_IGNORE &&
+	       c[i].role != R_CREATED;
+}
+
 /* One column at most per meaning (dates excepted: the first filled wins). */
 static int check_roles(const struct importfmt *f, const char *name, long line)
 {
 	const struct column *c = f->cols;
 
 	for (size_t i = 0; i < f->ncols; i++) {
-		if (c[i].role == R_ATTR || c[i].role == R_IGNORE ||
-		    c[i].role == R_CREATED)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			if (c[j].role == c[i].role)
-				return error("%s:%ld: columns '%s' and '%s' "
-					     "both give the %s", name, line,
-					     c[j].header, c[i].header,
-					     c[i].role == R_EMAIL ? "address" :
-					     c[i].role == R_STATUS ? "status" :
-					     "name");
+		if (check_name(f, i, name, line))
+			return -1;
+		for (size_t j = 0; j < i; j++) {
+			if (!clash(c, i, j))
+				continue;
+			if (c[i].role == R_ATTR ||
+			    !strcasecmp(c[i].header, c[j].header))
+				return error("%s:%ld: column %zu repeats column "
+					     "%zu's name", name, line, i + 1,
+					     j + 1);
+			return error("%s:%ld: columns '%s' and '%s' both give "
+				     "the %s", name, line, c[j].header,
+				     c[i].header, c[i].role == R_EMAIL ?
+				     "address" : c[i].role == R_STATUS ?
+				     "status" : "name");
+		}
 	}
 	for (size_t i = 0; i < f->ncols; i++)
 		if (c[i].role == R_EMAIL)

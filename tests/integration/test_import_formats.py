@@ -199,3 +199,23 @@ def test_an_export_of_an_import_imports_back(project, tmp_path):
     assert after == {email: r[1] for email, r in before.items()}
     assert after["alan@example.org"] == "unsubscribed"
     assert after["gone@example.org"] == "bounced"
+
+
+@pytest.mark.parametrize("header, message", [
+    ("Email Address,city,city", "column 3 repeats column 2's name"),
+    ("email,,LEID", "column 2 has no name"),
+    ("Email Address,\"two\nlines\",LEID",
+     "column 2's name 'two?lines': control characters and line breaks are "
+     "not allowed"),
+    ("email,Email", "column 2 repeats column 1's name"),
+    ("E-mail,first_name,First Name", "columns 'first_name' and 'First Name' "
+     "both give the name"),
+])
+def test_bad_headers_name_the_column_of_the_export(project, header, message):
+    """Numbers count the export's columns, not those it is rewritten to."""
+    export = project.path / "h.csv"
+    export.write_text(header + "\nada@example.org,x,y\n")
+    proc = project.run("sub", "import", export)
+    assert proc.returncode == EX_DATAERR
+    assert proc.stderr == f"bulletin: error: {export}:1: {message}\n"
+    assert proc.stdout == ""

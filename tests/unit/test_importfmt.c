@@ -260,6 +260,9 @@ static void test_bad_headers(void **state)
 	got = rewrite(IMPORTFMT_AUTO, NULL, 0, "email,Email Address\na,b\n", NULL);
 	assert_string_equal(got, "H:error\n");
 	free(got);
+	got = rewrite(IMPORTFMT_AUTO, NULL, 0, "email,city,city\na,b,c\n", NULL);
+	assert_string_equal(got, "H:error\n");
+	free(got);
 }
 
 int main(void)
