@@ -345,13 +345,24 @@ static int check_roles(const struct importfmt *f, const char *name, long line)
 }
 
 /* Mailchimp's unsubscribed and cleaned files say the status of all. */
-static const char *file_status(const struct importfmt *f, char *const *norm)
+static const char *file_status(const struct importfmt *f, char *const *norm,
+			       const char *name)
 {
+	const char *base = path_basename(name);
+
 	if (f->kind != IMPORTFMT_MAILCHIMP)
 		return NULL;
 	if (has(norm, f->ncols, "unsubtime"))
 		return "unsubscribed";
-	return has(norm, f->ncols, "cleantime") ? "bounced" : NULL;
+	if (has(norm, f->ncols, "cleantime"))
+		return "bounced";
+	/* the columns say nothing more: the export's file names do */
+	if (strstr(base, "unsubscribed"))
+		return "unsubscribed";
+	if (strstr(base, "cleaned"))
+		return "bounced";
+	/* contacts who never subscribed (transactional): never sent to */
+	return strstr(base, "nonsubscribed") ? "pending" : NULL;
 }
 
 /* The header handed back: bulletin's columns, then the attributes. */
@@ -407,7 +418,7 @@ int importfmt_header(struct importfmt *f, const char *name,
 		}
 	if (check_roles(f, name, rec->line))
 		goto out;
-	f->file_status = file_status(f, norm);
+	f->file_status = file_status(f, norm, name);
 	out_header_record(f, rec);
 	ret = 0;
 out:

@@ -27,7 +27,10 @@
  *               Audiences export as separate files: the unsubscribed
  *               members' file (an UNSUB_TIME column) imports everyone as
  *               unsubscribed, the cleaned members' one (CLEAN_TIME) as
- *               bounced. created: OPTIN_TIME, else CONFIRM_TIME.
+ *               bounced; without those columns, the file's name says it
+ *               (unsubscribed_..., cleaned_..., nonsubscribed_...: the
+ *               contacts who never subscribed arrive pending).
+ *               created: OPTIN_TIME, else CONFIRM_TIME.
  *   substack    recognised by email_disabled; true (true, yes, 1) means
  *               unsubscribed. created: created_at.
  *   listmonk    recognised by uuid and attributes; status blocklisted or
@@ -81,7 +84,9 @@ void importfmt_free(struct importfmt *f);
 
 /*
  * Reads the export's header rec and rewrites it into bulletin's header
- * (rec then points into f, valid until the next call). Returns 0, or -1
+ * (rec then points into f, valid until the next call); name is the
+ * file's path (Mailchimp's file names say who is in them), also used in
+ * messages. Returns 0, or -1
  * after error() naming name:line: no email column, a column named twice
  * for one meaning, a --map naming no column.
  */

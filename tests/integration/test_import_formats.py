@@ -54,6 +54,20 @@ def test_mailchimp_export_files(project):
     assert got["gone@example.org"][1] == "bounced"
 
 
+def test_mailchimp_file_names_say_who_is_in_them(project, tmp_path):
+    """Contacts who never subscribed are not sent to; an unsubscribed
+    file whose columns were trimmed still unsubscribes."""
+    imported(project, "mailchimp_nonsubscribed_members_export_4f1c2a.csv")
+    trimmed = tmp_path / "unsubscribed_members_export_4f1c2a.csv"
+    trimmed.write_text('"Email Address",MEMBER_RATING,LEID\n'
+                       "left@example.org,1,9\n")
+    proc = project.run("sub", "import", trimmed)
+    assert proc.returncode == 0, proc.stderr
+    got = rows(project)
+    assert got["buyer@example.org"][:2] == ("Kim Buyer", "pending")
+    assert got["left@example.org"][1] == "unsubscribed"
+
+
 def test_substack_export(project):
     proc = imported(project, "substack_email_list.csv")
     assert "added 3," in proc.stdout
