@@ -248,3 +248,25 @@ def test_man_page_covers_every_command_and_key():
         part = sections.split(f".SS [{section}]")[1].split(".SS")[0]
         assert f".B {key.replace('-', chr(92) + '-')}\n" in part, \
             f"bulletin(1) lacks [{section}] {key}"
+
+
+def test_man_page_covers_every_option():
+    """Each --option a command's --help names is in the page (troff writes
+    its dashes as \\-)."""
+    page = (ROOT / "man" / "bulletin.1").read_text()
+    helps = [run(ROOT, "--help").stdout]
+    commands = re.findall(r"^  (\S+)\s", helps[0].split("commands:")[1], re.M)
+    for command in commands:
+        text = run(ROOT, command, "--help").stdout
+        helps.append(text)
+        # a family of subcommands lists them as the top level does
+        if "commands:" in text:
+            for sub in re.findall(r"^  (\S+)\s", text.split("commands:")[1],
+                                  re.M):
+                helps.append(run(ROOT, command, sub, "--help").stdout)
+    options = {o for text in helps
+               for o in re.findall(r"--([a-z][a-z0-9-]+)", text)}
+    assert {"lang", "from", "map", "dry-run", "output"} <= options
+    for option in options:
+        troff = "\\-\\-" + option.replace("-", "\\-")
+        assert troff in page, f"bulletin(1) lacks --{option}"
