@@ -523,10 +523,51 @@ static const char *take_created(struct importfmt *f,
 	return NULL;
 }
 
+/* Where the columns of a row go; first, last and created are the
+ * columns that give them (-1: none). NULL or the reason. */
+static const char *take_columns(struct importfmt *f,
+				const struct csv_record *in, long *first,
+				long *last, long *created)
+{
+	const char *why = NULL;
+
+	for (size_t i = 0; i < f->ncols && !why; i++) {
+		const struct column *c = &f->cols[i];
+		const char *v = in->fields[i];
+		size_t len = in->lens[i], out;
+
+		switch (c->role) {
+		case R_EMAIL: case R_NAME:
+			out = c->role == R_EMAIL ? OUT_EMAIL : OUT_NAME;
+			f->fields[out] = v;
+			f->lens[out] = len;
+			break;
+		case R_FIRST: *first = (long)i; break;
+		case R_LAST: *last = (long)i; break;
+		case R_STATUS:
+			if (!f->file_status)
+				why = take_status(f, in, i);
+			break;
+		case R_CREATED:
+			if (len && (*created < 0 ||
+				    c->rank < f->cols[*created].rank))
+				*created = (long)i;
+			break;
+		case R_ATTR:
+			f->fields[OUT_FIXED + c->attr] = v;
+			f->lens[OUT_FIXED + c->attr] = len;
+			break;
+		case R_IGNORE:
+			break;
+		}
+	}
+	return why;
+}
+
 const char *importfmt_row(struct importfmt *f, struct csv_record *rec)
 {
 	long first = -1, last = -1, created = -1;
-	const char *why = NULL;
+	const char *why;
 	struct csv_record in = *rec;
 	size_t n = OUT_FIXED + f->nattrs;
 
@@ -544,35 +585,7 @@ const char *importfmt_row(struct importfmt *f, struct csv_record *rec)
 		f->fields[OUT_STATUS] = f->file_status;
 		f->lens[OUT_STATUS] = strlen(f->file_status);
 	}
-	for (size_t i = 0; i < f->ncols && !why; i++) {
-		const char *v = in.fields[i];
-		size_t len = in.lens[i];
-
-		const struct column *c = &f->cols[i];
-
-		switch (c->role) {
-		case R_EMAIL: case R_NAME:
-			f->fields[c->role == R_EMAIL ? OUT_EMAIL : OUT_NAME] = v;
-			f->lens[c->role == R_EMAIL ? OUT_EMAIL : OUT_NAME] = len;
-			break;
-		case R_FIRST: first = (long)i; break;
-		case R_LAST: last = (long)i; break;
-		case R_STATUS:
-			if (!f->file_status)
-				why = take_status(f, &in, i);
-			break;
-		case R_CREATED:
-			if (len && (created < 0 || c->rank < f->cols[created].rank))
-				created = (long)i;
-			break;
-		case R_ATTR:
-			f->fields[OUT_FIXED + c->attr] = v;
-			f->lens[OUT_FIXED + c->attr] = len;
-			break;
-		case R_IGNORE:
-			break;
-		}
-	}
+	why = take_columns(f, &in, &first, &last, &created);
 	if (!why && created >= 0)
 		why = take_created(f, &in, created);
 	if (why)
