@@ -7,6 +7,8 @@
 #   make bench     the benchmarks in tests/bench/
 #   make fuzz      run each libFuzzer harness in tests/fuzz/ (see below)
 #   make mutate    mutation testing of the pure modules (MUTATE_FILES=...)
+#   make install   bulletin, its default templates and man page under PREFIX
+#                  (/usr/local), staged under DESTDIR when set
 #
 # Local overrides (CC=clang, CFLAGS=-O0 ...) go in config.mk.
 
@@ -15,6 +17,11 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 PYTHON  := /usr/bin/python3
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/bulletin
+MANDIR  ?= $(PREFIX)/share/man
+INSTALL ?= install
 PKGS    := libcurl libcmark sqlite3 yaml-0.1 gnutls libidn2 libmicrohttpd
 
 # libetpan's pkg-config adds a non-PIE specs file; plain -letpan links fine.
@@ -43,11 +50,12 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libcurl4-gnutls-dev libetpan-dev libcmark-dev libsqlite3-dev \
 	libyaml-dev libmicrohttpd-dev libgnutls28-dev libidn2-dev \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
-	chromium fonts-noto-cjk spamassassin time \
+	chromium fonts-noto-cjk spamassassin time man-db groff-base \
 	libopendkim-dev python3-dkim python3-nacl libmail-dkim-perl \
 	libcryptx-perl openssl
 
-.PHONY: all deps check unit unit-asan integration clang-check demo bench mutate clean
+.PHONY: all deps check unit unit-asan integration clang-check demo bench mutate \
+	clean install uninstall FORCE
 
 all: bulletin
 
@@ -74,6 +82,13 @@ build/obj/dkim_bench: tests/bench/dkim_bench.c $(OBJ) | build/obj
 
 build/obj build/asan:
 	mkdir -p $@
+
+# datadir.c has DATADIR compiled in: rebuilt whenever DATADIR changes.
+build/datadir.txt: FORCE | build/obj
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+build/obj/datadir.o build/asan/datadir.o: build/datadir.txt
+build/obj/datadir.o build/asan/datadir.o: \
+	override CFLAGS += -DBULLETIN_DATADIR='"$(DATADIR)"'
 
 # Idempotent: apt runs only when a package is missing.
 deps:
@@ -122,6 +137,23 @@ demo: deps
 
 bench: bulletin
 	@set -e; for b in tests/bench/bench_*.py; do $(PYTHON) $$b; done
+
+# The defaults init copies: templates/ and starter/, as files.
+DATA_FILES := $(shell find templates starter -type f 2>/dev/null)
+
+install: bulletin
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 755 bulletin $(DESTDIR)$(BINDIR)/bulletin
+	$(INSTALL) -m 644 man/bulletin.1 $(DESTDIR)$(MANDIR)/man1/bulletin.1
+	@set -e; for f in $(DATA_FILES); do \
+		echo "$(INSTALL) -D -m 644 $$f $(DESTDIR)$(DATADIR)/$$f"; \
+		$(INSTALL) -D -m 644 $$f $(DESTDIR)$(DATADIR)/$$f; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/bulletin $(DESTDIR)$(MANDIR)/man1/bulletin.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+FORCE:
 
 # One operator flipped at a time, each mutant run against its module's
 # unit tests; survivors are listed (tools/mutate.py says how to read them).

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "commands.h"
 #include "csv.h"
+#include "importfmt.h"
 #include "json.h"
 #include "store.h"
 #include "subcsv.h"
@@ -22,6 +23,8 @@
 #include "util.h"
 
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
+
+#define MAX_MAPS 64	/* --map options */
 
 /* Every option of every subcommand; each subcommand lists the letters
  * it accepts. */
@@ -31,6 +34,9 @@ struct opts {
 	const char *format;
 	const char *limit;
 	const char *reason;
+	const char *from;
+	const char *map[MAX_MAPS];	/* --map, in order */
+	int         nmaps;		/* MAX_MAPS + 1: too many */
 	int         dry_run;
 	int         atomic;
 	int         help;
@@ -39,6 +45,7 @@ struct opts {
 	enum sub_status st;
 	enum format     fmt;
 	long            lim;		/* 0: no --limit */
+	enum importfmt_kind from_kind;
 };
 
 struct opt_def {
@@ -57,6 +64,8 @@ static const struct opt_def opt_defs[] = {
 	O('f', "format", required_argument, format),
 	O('l', "limit", required_argument, limit),
 	O('r', "reason", required_argument, reason),
+	O('F', "from", required_argument, from),
+	O('m', "map", required_argument, map),
 	O('d', "dry-run", no_argument, dry_run),
 	O('a', "atomic", no_argument, atomic),
 	O('h', "help", no_argument, help),
@@ -576,11 +585,26 @@ static int import_file(struct store *s, const char *path,
 
 static int sub_import(struct store *s, const struct opts *o, char **args)
 {
+	struct importfmt_map maps[MAX_MAPS];
 	struct subcsv_options so = {
-		o->any_status ? SUB_ACTIVE : o->st, o->dry_run, o->atomic
+		o->any_status ? SUB_ACTIVE : o->st, o->dry_run, o->atomic, NULL
 	};
+	int ret;
 
-	return import_file(s, args[0], &so);
+	/* COLUMN=FIELD, split at the last '=' (convert_values checked it) */
+	for (int i = 0; i < o->nmaps; i++) {
+		const char *eq = strrchr(o->map[i], '=');
+
+		maps[i].column = xstrndup(o->map[i], (size_t)(eq - o->map[i]));
+		maps[i].field = eq + 1;
+	}
+	so.fmt = importfmt_new(o->from ? o->from_kind : IMPORTFMT_AUTO, maps,
+			       (size_t)o->nmaps);
+	ret = import_file(s, args[0], &so);
+	importfmt_free(so.fmt);
+	for (int i = 0; i < o->nmaps; i++)
+		free((char *)maps[i].column);
+	return ret;
 }
 
 static int sub_export(struct store *s, const struct opts *o, char **args)
@@ -674,13 +698,25 @@ static const struct subcommand subcommands[] = {
 	  "a terminal (default), CSV or JSON for scripts. --status keeps one\n"
 	  "status (pending, active, unsubscribed, bounced, complained);\n"
 	  "--limit N stops after N subscribers.\n" },
-	{ "import", sub_import, "sda", 1, NEED_STORE,
+	{ "import", sub_import, "sdaFm", 1, NEED_STORE,
 	  "import subscribers from CSV",
-	  "usage: bulletin sub import FILE.csv [--status S] [--dry-run] [--atomic]\n\n"
+	  "usage: bulletin sub import FILE.csv [--from FORMAT] [--map COLUMN=FIELD]...\n"
+	  "                           [--status S] [--dry-run] [--atomic]\n\n"
 	  "Imports a CSV file (RFC 4180, UTF-8; '-' reads standard input) with a\n"
 	  "header row: 'email' is required; 'name', 'status' and 'created'\n"
 	  "(2026-11-03T10:00:00Z) are optional; any other column is kept as an\n"
 	  "attribute. Rows with no status get --status S (default active).\n\n"
+	  "--from mailchimp|substack|listmonk|buttondown|csv reads another\n"
+	  "tool's export (default: recognised from the header). The address is\n"
+	  "read from email, Email Address, email_address or E-mail; the name\n"
+	  "from name, or First Name and Last Name; the original subscription\n"
+	  "date is kept as created. Statuses are mapped as each tool exports\n"
+	  "them: Mailchimp's unsubscribed and cleaned files, Substack's\n"
+	  "email_disabled, listmonk's blocklisted, Buttondown's subscriber type\n"
+	  "arrive unsubscribed, bounced or complained, never active (see\n"
+	  "bulletin(1)). --map COLUMN=FIELD reads a column as email, name,\n"
+	  "first_name, last_name, status, created, ignore, or an attribute of\n"
+	  "another name; it can be repeated.\n\n"
 	  "New addresses are added; existing pending or active subscribers are\n"
 	  "updated (an empty field changes nothing). Unsubscribed, complained\n"
 	  "and bounced subscribers, and erased addresses, are never made active\n"
@@ -740,6 +776,12 @@ static void set_opt(struct opts *o, const struct opt_def *d, const char *arg)
 {
 	char *field = (char *)o + d->offset;
 
+	if (d->key == 'm') {	/* the one option given many times */
+		if (o->nmaps < MAX_MAPS)
+			o->map[o->nmaps] = arg;
+		o->nmaps += o->nmaps <= MAX_MAPS;
+		return;
+	}
 	if (d->has_arg)
 		*(const char **)field = arg;
 	else
@@ -799,6 +841,16 @@ static int convert_values(struct opts *o, struct buf *why)
 	else if (parse_limit(o->limit, &o->lim))
 		buf_addf(why, "--limit wants a positive whole number, not '%s'",
 			 o->limit);
+	else if (o->from && importfmt_parse_kind(o->from, &o->from_kind))
+		buf_addf(why, "unknown format '%s' (mailchimp, substack, "
+			 "listmonk, buttondown, csv or auto)", o->from);
+	else if (o->nmaps > MAX_MAPS)
+		buf_addf(why, "more than %d --map options", MAX_MAPS);
+	for (int i = 0; !why->len && i < o->nmaps; i++)
+		if (!strchr(o->map[i], '=') || *o->map[i] == '=' ||
+		    !strrchr(o->map[i], '=')[1])
+			buf_addf(why, "--map wants COLUMN=FIELD, not '%s'",
+				 o->map[i]);
 	return why->len ? -1 : 0;
 }
 

@@ -470,7 +470,10 @@ struct issue *issue_compose(const struct digest *d, const struct config *c)
 	is->list_id = xstrdup(c->list_id);
 	buf_addf(&path, "%s/theme.ini", c->templates_dir);
 	theme = theme_load(path.data);
-	if (theme)
+	buf_reset(&path);
+	buf_addf(&path, "%s/labels-%s.ini", c->templates_dir,
+		 c->templates_lang);
+	if (theme && !theme_load_labels(theme, path.data))
 		bad = compose(is, d, c, theme, dir);
 	theme_free(theme);
 	tmpl_dir_free(dir);

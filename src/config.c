@@ -227,6 +227,15 @@ static const char *check_starttls(char *value)
 	return "expected require, try or never";
 }
 
+/* A language tag names a file (labels-LANG.ini): letters, digits, '-'. */
+static const char *check_lang(char *value)
+{
+	for (const char *p = value; *p; p++)
+		if (!is_alnum(*p) && (*p != '-' || p == value))
+			return "expected a language tag such as en, zh or pt-BR";
+	return NULL;
+}
+
 static const char *check_env_name(char *value)
 {
 	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -295,6 +304,7 @@ static const struct key keys[] = {
 	NUM("smtp", "rate", KEY_DOUBLE, smtp_rate, "0", 0, 1e6),
 	TEXT("store", "path", store_path, "subscribers/bulletin.db", REQUIRED, NULL),
 	TEXT("templates", "dir", templates_dir, "templates", REQUIRED, NULL),
+	TEXT("templates", "lang", templates_lang, "en", REQUIRED, check_lang),
 	NUM("templates", "allow-raw-html", KEY_BOOL, allow_raw_html, "false", 0, 1),
 	TEXT("tokens", "secret-file", secret_file, "config/secret", REQUIRED, NULL),
 	TEXT("dkim", "domain", dkim_domain, NULL, OPTIONAL, check_domain),

@@ -65,6 +65,7 @@ struct config {
 	char *store_path;	/* subscribers/bulletin.db */
 	/* [templates] */
 	char *templates_dir;	/* templates */
+	char *templates_lang;	/* en: the labels are DIR/labels-LANG.ini */
 	int   allow_raw_html;	/* raw HTML in Markdown passes through */
 	/* [tokens] */
 	char *secret_file;	/* config/secret, mode 0600 */

@@ -7,6 +7,7 @@
 #include "address.h"
 #include "buf.h"
 #include "csv.h"
+#include "importfmt.h"
 #include "json.h"
 #include "util.h"
 
@@ -104,12 +105,16 @@ static int read_header(struct importer *im, struct csv_reader *r)
 	struct csv_record rec;
 	const char *why = NULL;
 	int rc = csv_read(r, &rec, &why), email = 0;
+	size_t raw;
 
 	if (rc < 0)
 		return error("%s:%ld: %s", im->name, rec.line, why);
 	if (rc == 0)
 		return error("%s: empty file: expected a header row with an "
 			     "'email' column", im->name);
+	raw = rec.nfields;	/* what the reader sees, before any rewriting */
+	if (im->o->fmt && importfmt_header(im->o->fmt, im->name, &rec))
+		return -1;
 	im->ncols = rec.nfields;
 	im->kinds = xcalloc(rec.nfields, sizeof(*im->kinds));
 	im->keys = xcalloc(rec.nfields, sizeof(*im->keys));
@@ -128,7 +133,7 @@ static int read_header(struct importer *im, struct csv_reader *r)
 	if (!email)
 		return error("%s:%ld: no 'email' column in the header", im->name,
 			     rec.line);
-	csv_expect_fields(r, im->ncols);
+	csv_expect_fields(r, raw);
 	return 0;
 }
 
@@ -342,6 +347,8 @@ static int import_rows(struct importer *im, struct csv_reader *r, FILE *f)
 	int rc;
 
 	while ((rc = csv_read(r, &rec, &why)) != 0) {
+		if (rc > 0 && im->o->fmt)
+			rc = (why = importfmt_row(im->o->fmt, &rec)) ? -1 : 1;
 		if (rc < 0)
 			reject(im, rec.line, rec.last, why);
 		else if ((column = misplaced_break(im, &rec)) != NULL)

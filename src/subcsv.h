@@ -20,10 +20,15 @@
 
 #include "store.h"
 
+struct importfmt;
+
 struct subcsv_options {
 	enum sub_status status;	/* for rows with no status field */
 	int             dry_run;	/* roll back at the end */
 	int             atomic;		/* roll back if any line was rejected */
+	struct importfmt *fmt;	/* optional: the export of another tool,
+				 * rewritten into the layout above
+				 * (importfmt.h) */
 };
 
 struct subcsv_summary {

@@ -59,6 +59,7 @@ static void pairs_release(struct pairs *p)
 struct theme_file {
 	struct theme *t;
 	const char   *path;
+	const char   *section;	/* the one this file may hold */
 };
 
 static int on_line(void *user, int line, const char *section,
@@ -66,9 +67,11 @@ static int on_line(void *user, int line, const char *section,
 {
 	struct theme_file *f = user;
 
-	if (strcmp(section, "style") && strcmp(section, "labels"))
-		return error("%s:%d: unknown section [%s] (expected [style] or "
-			     "[labels])", f->path, line, section);
+	if (strcmp(section, f->section))
+		return error("%s:%d: unknown section [%s] (expected [%s]%s)",
+			     f->path, line, section, f->section,
+			     !strcmp(section, "labels") ?
+			     ": the labels live in labels-LANG.ini" : "");
 	if (!key)
 		return 0;
 	if (!strcmp(section, "labels")) {
@@ -82,19 +85,32 @@ static int on_line(void *user, int line, const char *section,
 	return 0;
 }
 
-struct theme *theme_load(const char *path)
+static int read_file_into(struct theme *t, const char *path,
+			  const char *section)
 {
-	struct theme_file f = { xcalloc(1, sizeof(*f.t)), path };
+	struct theme_file f = { t, path, section };
 	struct buf text = BUF_INIT;
 	int ret = inifile_read(path, &text);
 
 	if (!ret)
 		ret = inifile_parse(path, text.data, text.len, on_line, &f);
 	buf_release(&text);
-	if (!ret)
-		return f.t;
-	theme_free(f.t);
+	return ret;
+}
+
+struct theme *theme_load(const char *path)
+{
+	struct theme *t = xcalloc(1, sizeof(*t));
+
+	if (!read_file_into(t, path, "style"))
+		return t;
+	theme_free(t);
 	return NULL;
+}
+
+int theme_load_labels(struct theme *t, const char *path)
+{
+	return read_file_into(t, path, "labels");
 }
 
 void theme_free(struct theme *t)

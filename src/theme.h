@@ -2,23 +2,31 @@
 #define BULLETIN_THEME_H
 
 /*
- * The theme: templates/theme.ini, the style map and the words of the
- * newsletter's language.
+ * The theme: the style map (templates/theme.ini) and the words of the
+ * newsletter's language (templates/labels-LANG.ini, LANG being the
+ * config's [templates] lang), two files so that one style serves every
+ * language.
  *
- *   [style]   one key per element the Markdown renderer emits (p, h1..h6,
- *             a, ul, ol, li, blockquote, pre, code, img, hr, strong, em,
- *             figcaption): its inline CSS, written into a style attribute
- *             because many mail clients ignore <style> blocks.
- *   [labels]  words the templates and renderers show: link kinds (code,
+ *   [style]   in theme.ini: one key per element the Markdown renderer
+ *             emits (p, h1..h6, a, ul, ol, li, blockquote, pre, code,
+ *             img, hr, strong, em, figcaption): its inline CSS, written
+ *             into a style attribute because many mail clients ignore
+ *             <style> blocks.
+ *   [labels]  in labels-LANG.ini: words the templates and renderers
+ *             show: lang (the HTML lang attribute), link kinds (code,
  *             demo, blog ...), "unsubscribe", "links" ...
+ * Each file holds only its own section; any other is refused.
  */
 
 struct theme;
 struct tv;
 
-/* Reads path. Returns a theme the caller frees, or NULL after error()
- * naming path:line. */
+/* Reads the [style] file path. Returns a theme without labels, which
+ * the caller frees, or NULL after error() naming path:line. */
 struct theme *theme_load(const char *path);
+/* Reads the [labels] file path into t. Returns 0, or -1 after error()
+ * naming path:line (t keeps the labels read before it). */
+int theme_load_labels(struct theme *t, const char *path);
 void theme_free(struct theme *t);
 
 /* The CSS for element ("p"), or "" when the theme has none. */

@@ -33,6 +33,7 @@ path = subscribers/bulletin.db
 
 [templates]
 dir = {templates}
+lang = zh
 
 [tokens]
 secret-file = config/secret

@@ -43,6 +43,10 @@ BAD_SYNTAX = [
     ("[smtp]\n", "[smtp]\nconnections = -4\n",
      "config/bulletin.conf:12: bad value for 'connections' in [smtp]: expected a "
      "whole number from 1 to 100"),
+    # it names a file, templates/labels-LANG.ini: no way out of the folder
+    ("lang = zh\n", "lang = ../../etc/x\n",
+     "config/bulletin.conf:19: bad value for 'lang' in [templates]: expected a "
+     "language tag such as en, zh or pt-BR"),
 ]
 
 COMMANDS = [("sub", "list"), ("sub", "stats"), ("preview", "digests/2021-03")]

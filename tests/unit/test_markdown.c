@@ -22,10 +22,14 @@ static int setup(void **state)
 	FILE *f = fdopen(fd, "w");
 
 	(void)state;
-	fputs("[style]\np = margin:0\na = color:blue\nh3 = color:red\n"
-	      "[labels]\nimage = 图\n", f);
+	fputs("[style]\np = margin:0\na = color:blue\nh3 = color:red\n", f);
 	fclose(f);
 	theme = theme_load(path);
+	f = fopen(path, "w");
+	fputs("[labels]\nimage = 图\n", f);
+	fclose(f);
+	if (theme && theme_load_labels(theme, path))
+		return -1;
 	unlink(path);
 	return theme ? 0 : -1;
 }
