@@ -42,6 +42,15 @@ static const struct key keys[] = {
 	K("smtp", "starttls", KEY_STRING, smtp_starttls, "require"),
 	K("smtp", "connections", KEY_LONG, smtp_connections, "4"),
 	K("smtp", "rate", KEY_DOUBLE, smtp_rate, "0"),
+	K("smtp", "max-per-hour", KEY_LONG, smtp_max_per_hour, "0"),
+	K("smtp", "ehlo-name", KEY_STRING, smtp_ehlo_name, NULL),
+	K("smtp", "bounce-address", KEY_STRING, smtp_bounce_address, NULL),
+	K("smtp", "verp", KEY_BOOL, smtp_verp, "false"),
+	K("smtp", "ca-file", KEY_STRING, smtp_ca_file, NULL),
+	K("smtp", "max-attempts", KEY_LONG, smtp_max_attempts, "5"),
+	K("smtp", "retry-delay", KEY_DOUBLE, smtp_retry_delay, "60"),
+	K("smtp", "connect-timeout", KEY_DOUBLE, smtp_connect_timeout, "30"),
+	K("smtp", "reply-timeout", KEY_DOUBLE, smtp_reply_timeout, "300"),
 	K("store", "path", KEY_STRING, store_path, "subscribers/bulletin.db"),
 	K("templates", "dir", KEY_STRING, templates_dir, "templates"),
 	K("templates", "allow-raw-html", KEY_BOOL, allow_raw_html, "false"),
@@ -214,6 +223,10 @@ static int validate(struct config *c)
 	    strcmp(c->smtp_starttls, "try") && strcmp(c->smtp_starttls, "never"))
 		return error("%s: 'starttls' must be require, try or never",
 			     c->path);
+	if (c->smtp_connections < 1 || c->smtp_connections > 64)
+		return error("%s: 'connections' must be 1 to 64", c->path);
+	if (c->smtp_max_attempts < 1)
+		return error("%s: 'max-attempts' must be at least 1", c->path);
 	return 0;
 }
 

@@ -30,6 +30,15 @@ struct config {
 	char *smtp_starttls;	/* "require" (default), "try", "never" */
 	long  smtp_connections;
 	double smtp_rate;	/* messages per second, 0 = unlimited */
+	long  smtp_max_per_hour;	/* 0 = no cap */
+	char *smtp_ehlo_name;	/* our fully qualified name; NULL: From's domain */
+	char *smtp_bounce_address;	/* envelope sender; NULL: the From address */
+	int   smtp_verp;	/* bounces+TAG@domain per delivery */
+	char *smtp_ca_file;	/* CA bundle for a private relay; NULL: system's */
+	long  smtp_max_attempts;	/* then a deferred delivery has failed */
+	double smtp_retry_delay;	/* seconds before the first retry, doubling */
+	double smtp_connect_timeout;	/* seconds */
+	double smtp_reply_timeout;	/* seconds to wait for each reply */
 	/* [store] */
 	char *store_path;	/* subscribers/bulletin.db */
 	/* [templates] */

@@ -252,4 +252,157 @@ struct store_month {
 int store_monthly(struct store *s,
 		  int (*fn)(const struct store_month *m, void *arg), void *arg);
 
+/* ---- campaigns and deliveries ------------------------------------------- */
+
+/*
+ * A campaign is one issue sent; its deliveries are the recipients
+ * snapshotted when it was created, one row each, moving through:
+ *
+ *   queued -> sending -> sent | deferred | failed
+ *             (claimed, committed before any byte goes out)
+ *   deferred -> sending (when next_attempt is due)
+ *   sending (found at start-up: the run died) -> uncertain
+ *   queued | deferred (the subscriber left the list) -> skipped
+ *
+ * The dispatcher claims rows in small batches inside its own
+ * transaction (store_begin ... store_commit), so the database never
+ * holds more 'sending' rows than it has in hand.
+ */
+
+enum dlv_state {
+	DLV_QUEUED,
+	DLV_SENDING,
+	DLV_SENT,
+	DLV_DEFERRED,
+	DLV_FAILED,
+	DLV_UNCERTAIN,
+	DLV_SKIPPED,
+};
+#define DLV_NSTATES 7
+
+/* "queued", "sending", ... (static); NULL for an out-of-range value. */
+const char *store_dlv_state_name(enum dlv_state st);
+
+/* A campaign row; strings borrowed until the next call with the store. */
+struct store_campaign {
+	const char *id;
+	const char *subject;
+	const char *content_hash;
+	const char *created;
+	const char *started;	/* NULL until the first message went out */
+	const char *finished;	/* NULL until nothing is left to do */
+};
+
+/* Returns 1 with *c filled, 0 when there is no such campaign, -1 after
+ * error(). */
+int store_campaign_get(struct store *s, const char *id,
+		       struct store_campaign *c);
+
+/*
+ * Creates campaign id and queues one delivery per subscriber active at
+ * this moment, in one transaction. *recipients receives their number.
+ * Returns 0, or -1 after error() (the campaign exists already, ...).
+ */
+int store_campaign_create(struct store *s, const char *id, const char *subject,
+			  const char *content_hash, long long *recipients);
+
+/* Records that sending began (the first time) or has ended: 0 or -1. */
+int store_campaign_started(struct store *s, const char *id);
+int store_campaign_finished(struct store *s, const char *id);
+
+/*
+ * Moves every delivery of the campaign in state from to state to
+ * (sending -> uncertain at start-up, uncertain -> queued when asked).
+ * *n receives how many moved. Returns 0 or -1.
+ */
+int store_dlv_move(struct store *s, const char *campaign, enum dlv_state from,
+		   enum dlv_state to, long long *n);
+
+/* Queues the failed deliveries again, with their attempts reset. */
+int store_dlv_retry_failed(struct store *s, const char *campaign, long long *n);
+
+/* Fills counts[DLV_NSTATES] with the campaign's deliveries per state. */
+int store_dlv_counts(struct store *s, const char *campaign,
+		     long long counts[DLV_NSTATES]);
+
+/* A delivery the dispatcher may claim, copied out of the database. */
+struct store_dlv {
+	long long       subscriber_id;
+	char            email[256];	/* normalised address, as stored */
+	char            name[512];	/* "" when there is none */
+	enum sub_status status;		/* the subscriber's, now */
+	int             attempts;	/* made so far */
+	char            message_id[256];	/* set by the caller before claiming */
+};
+
+/*
+ * Reads up to max deliveries that are due: deferred ones whose
+ * next_attempt (ISO 8601 with milliseconds) is at or before now, then
+ * queued ones whose subscriber id is greater than *cursor, which moves
+ * past them. Changes nothing. *n receives the number read; 0 with no
+ * deferred ones due and *cursor unchanged means the queue is empty.
+ * Call inside a transaction so that the claim that follows sees the
+ * same rows. Returns 0 or -1.
+ */
+int store_dlv_due(struct store *s, const char *campaign, const char *now,
+		  long long *cursor, struct store_dlv *out, size_t max,
+		  size_t *n);
+
+/*
+ * Claims d: state 'sending' and its Message-ID, or, for a subscriber who
+ * is no longer active, state 'skipped' with the reason. Returns 0 or -1.
+ */
+int store_dlv_claim(struct store *s, const char *campaign,
+		    const struct store_dlv *d);
+
+/* The outcome of one delivery attempt. */
+struct store_result {
+	long long       subscriber_id;
+	enum dlv_state  state;		/* sent, deferred, failed, or queued
+					 * when it never went out */
+	int             attempts;	/* made so far, this one included */
+	const char     *next_attempt;	/* deferred: when, ISO 8601 with ms */
+	int             reply_code;	/* 0 for none (no reply, a timeout) */
+	const char     *reply;		/* the last reply, or what went wrong */
+};
+
+/* Records r for a delivery in state 'sending' (else nothing changes). */
+int store_dlv_result(struct store *s, const char *campaign,
+		     const struct store_result *r);
+
+/*
+ * When the earliest deferred delivery is due: 1 with next (the ISO
+ * string, copied into next[32]) and *n (how many are deferred), 0 when
+ * none is deferred, -1 after error().
+ */
+int store_dlv_next_due(struct store *s, const char *campaign, char next[32],
+		       long long *n);
+
+/* Number of messages of any campaign sent at or after since (ISO 8601):
+ * what a per-hour cap counts across runs. -1 after error(). */
+long long store_dlv_sent_since(struct store *s, const char *since);
+
+/* One group of SMTP replies of a campaign. */
+struct store_reply {
+	int         code;
+	long long   count;
+	const char *example;	/* one reply text with that code */
+};
+
+/* Calls fn per reply code, in order. Returns as store_sub_events does. */
+int store_dlv_replies(struct store *s, const char *campaign,
+		      int (*fn)(const struct store_reply *r, void *arg),
+		      void *arg);
+
+/* One campaign with its deliveries counted per state. */
+struct store_campaign_sum {
+	struct store_campaign c;	/* content_hash and created are NULL */
+	long long             counts[DLV_NSTATES];
+};
+
+/* Calls fn per campaign, oldest first. Returns as store_sub_events. */
+int store_campaign_list(struct store *s,
+			int (*fn)(const struct store_campaign_sum *c, void *arg),
+			void *arg);
+
 #endif
