@@ -36,5 +36,7 @@ enum {
 int cmd_preview(int argc, char **argv, struct ctx *ctx);
 int cmd_sub(int argc, char **argv, struct ctx *ctx);
 int cmd_init(int argc, char **argv, struct ctx *ctx);
+int cmd_send(int argc, char **argv, struct ctx *ctx);
+int cmd_report(int argc, char **argv, struct ctx *ctx);
 
 #endif

@@ -1,5 +1,6 @@
 #include "compose.h"
 
+#include <gnutls/crypto.h>
 #include <string.h>
 
 #include "address.h"
@@ -530,4 +531,51 @@ void issue_preview(const struct issue *is, const struct recipient *r,
 	if (text)
 		slotted_fill(&is->text, r, FILL_TEXT, text);
 	buf_release(&b);
+}
+
+static void hash_str(gnutls_hash_hd_t h, const char *s)
+{
+	/* with its NUL, so that "ab" + "c" differs from "a" + "bc" */
+	if (s)
+		gnutls_hash(h, s, strlen(s) + 1);
+	else
+		gnutls_hash(h, "", 1);
+}
+
+static void hash_slotted(gnutls_hash_hd_t h, const struct slotted *s)
+{
+	gnutls_hash(h, s->text.data, s->text.len);
+	for (size_t i = 0; i < s->nslots; i++) {
+		unsigned long long v[2] = { s->slots[i].offset, s->slots[i].which };
+
+		gnutls_hash(h, v, sizeof(v));
+	}
+}
+
+void issue_hash(const struct issue *is, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+	gnutls_hash_hd_t h;
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256))
+		die(EX_SOFTWARE, "SHA-256 is not available");
+	hash_str(h, is->subject);
+	hash_str(h, is->list_name);
+	hash_str(h, is->list_id);
+	hash_str(h, is->from_name);
+	hash_str(h, is->from_addr);
+	hash_str(h, is->reply_to);
+	hash_slotted(h, &is->html_qp);
+	hash_slotted(h, &is->text_qp);
+	for (size_t i = 0; i < is->nimages; i++) {
+		hash_str(h, is->cids[i]);
+		gnutls_hash(h, is->base64[i].data, is->base64[i].len);
+	}
+	gnutls_hash_deinit(h, md);
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
 }

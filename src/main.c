@@ -26,6 +26,10 @@ static const struct command commands[] = {
 	  "write an issue's message, HTML and text to files" },
 	{ "sub", cmd_sub, NEED_STORE | NEED_ARGS,
 	  "add, import, list, export and remove subscribers" },
+	{ "send", cmd_send, NEED_STORE | NEED_ARGS,
+	  "send an issue to every active subscriber, or resume sending it" },
+	{ "report", cmd_report, NEED_STORE,
+	  "what a campaign sent, deferred and failed, and the replies" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

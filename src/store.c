@@ -132,7 +132,7 @@ enum query {
 	Q_CAMP_GET, Q_CAMP_INSERT, Q_CAMP_SNAPSHOT, Q_CAMP_STARTED,
 	Q_CAMP_FINISHED, Q_CAMP_LIST, Q_DLV_MOVE, Q_DLV_RETRY_FAILED,
 	Q_DLV_COUNTS, Q_DLV_REPLIES, Q_DLV_DUE, Q_DLV_QUEUED, Q_DLV_NEXT_DUE,
-	Q_DLV_CLAIM, Q_DLV_RESULT, Q_DLV_SENT_SINCE,
+	Q_DLV_CLAIM, Q_DLV_RESULT, Q_DLV_SENT_SINCE, Q_DLV_LIST,
 	NQUERIES
 };
 
@@ -270,6 +270,10 @@ static const char *const sql[NQUERIES] = {
 	[Q_DLV_SENT_SINCE] =
 		"SELECT count(*) FROM deliveries WHERE state = 'sent'"
 		" AND updated >= ?1",
+	[Q_DLV_LIST] =
+		"SELECT s.email, d.message_id, d.last_reply, d.updated"
+		" FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+		" WHERE d.campaign_id = ?1 AND d.state = ?2 ORDER BY d.subscriber_id",
 };
 
 struct store {
@@ -1452,6 +1456,7 @@ static int read_dlvs(struct store *s, sqlite3_stmt *st, struct store_dlv *out,
 		d->status = SUB_PENDING;
 		store_status_parse(col_text(st, 3), &d->status);
 		d->attempts = sqlite3_column_int(st, 4);
+		d->deferred = cursor == NULL;
 		d->message_id[0] = '\0';
 		if (cursor && d->subscriber_id > *cursor)
 			*cursor = d->subscriber_id;
@@ -1613,4 +1618,29 @@ int store_campaign_list(struct store *s,
 	if (!st)
 		return -1;
 	return walk(s, st, each_campaign, &cb, arg);
+}
+
+struct dlv_row_cb { int (*fn)(const struct store_dlv_row *r, void *arg); };
+
+static int each_dlv_row(sqlite3_stmt *st, void *fn, void *arg)
+{
+	struct store_dlv_row r = {
+		col_text(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3),
+	};
+
+	return ((struct dlv_row_cb *)fn)->fn(&r, arg);
+}
+
+int store_dlv_list(struct store *s, const char *campaign, enum dlv_state state,
+		   int (*fn)(const struct store_dlv_row *r, void *arg),
+		   void *arg)
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_LIST);
+	struct dlv_row_cb cb = { fn };
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	bind_text(st, 2, dlv_names[state]);
+	return walk(s, st, each_dlv_row, &cb, arg);
 }

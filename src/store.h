@@ -332,6 +332,7 @@ struct store_dlv {
 	char            name[512];	/* "" when there is none */
 	enum sub_status status;		/* the subscriber's, now */
 	int             attempts;	/* made so far */
+	int             deferred;	/* 1: it was deferred, 0: queued */
 	char            message_id[256];	/* set by the caller before claiming */
 };
 
@@ -404,5 +405,19 @@ struct store_campaign_sum {
 int store_campaign_list(struct store *s,
 			int (*fn)(const struct store_campaign_sum *c, void *arg),
 			void *arg);
+
+/* One delivery, as a report lists it; strings borrowed for the call. */
+struct store_dlv_row {
+	const char *email;
+	const char *message_id;
+	const char *last_reply;
+	const char *updated;
+};
+
+/* Calls fn for each delivery of the campaign in state st, by subscriber
+ * id. Returns as store_sub_events does. */
+int store_dlv_list(struct store *s, const char *campaign, enum dlv_state st,
+		   int (*fn)(const struct store_dlv_row *r, void *arg),
+		   void *arg);
 
 #endif

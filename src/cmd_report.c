@@ -1,0 +1,259 @@
+/*
+ * bulletin report [CAMPAIGN]: what a campaign did, from the deliveries
+ * table; alone, one line per campaign.
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "json.h"
+#include "store.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: bulletin report [CAMPAIGN] [--format table|json]\n"
+	"\n"
+	"With CAMPAIGN (a digest folder's name): its deliveries counted by\n"
+	"state (queued, sending, sent, deferred, failed, uncertain, skipped),\n"
+	"the SMTP replies grouped by code, start, end, duration and rate, and\n"
+	"the uncertain deliveries (possibly sent when a run died: 'send\n"
+	"--resend-uncertain' sends them again). Without: one line per campaign.\n"
+	"\n"
+	"  -f, --format F   table (default) or json\n"
+	"  -h, --help       this text\n"
+	"\n"
+	"Exit status: 0, 64 usage, 66 no such campaign, 74 database error.\n";
+
+enum format { FMT_TABLE, FMT_JSON };
+
+static int parse_opts(int argc, char **argv, enum format *fmt,
+		      const char **campaign)
+{
+	static const struct option lopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*fmt = FMT_TABLE;
+	while ((c = getopt_long(argc, argv, "f:h", lopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return -1;
+		}
+		if (c == 'f' && !strcmp(optarg, "json"))
+			*fmt = FMT_JSON;
+		else if (c == 'f' && !strcmp(optarg, "table"))
+			*fmt = FMT_TABLE;
+		else if (c == 'f')
+			return error("unknown format '%s' (table or json)", optarg),
+			       EX_USAGE;
+		else
+			return fputs(usage, stderr), EX_USAGE;
+	}
+	if (argc - optind > 1)
+		return fputs(usage, stderr), EX_USAGE;
+	*campaign = optind < argc ? argv[optind] : NULL;
+	return 0;
+}
+
+/* Seconds between two of the store's ISO 8601 times; -1 if unknown. */
+static double seconds_between(const char *from, const char *to)
+{
+	struct tm a = { 0 }, b = { 0 };
+
+	if (!from || !to || !strptime(from, "%Y-%m-%dT%H:%M:%SZ", &a) ||
+	    !strptime(to, "%Y-%m-%dT%H:%M:%SZ", &b))
+		return -1;
+	return difftime(timegm(&b), timegm(&a));
+}
+
+static void now_iso(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+struct report {
+	enum format fmt;
+	struct buf  out;
+	int         n;
+};
+
+static int add_reply(const struct store_reply *r, void *arg)
+{
+	struct report *rp = arg;
+
+	if (rp->fmt == FMT_JSON) {
+		buf_addf(&rp->out, "%s{\"code\":%d,\"count\":%lld,\"example\":",
+			 rp->n++ ? "," : "", r->code, r->count);
+		json_add_string_or_null(&rp->out, r->example);
+		buf_addch(&rp->out, '}');
+	} else {
+		buf_addf(&rp->out, "  %3d %10lld  %s\n", r->code, r->count,
+			 r->example ? r->example : "");
+	}
+	return 0;
+}
+
+static int add_uncertain(const struct store_dlv_row *r, void *arg)
+{
+	struct report *rp = arg;
+
+	if (rp->fmt == FMT_JSON) {
+		buf_adds(&rp->out, rp->n++ ? "," : "");
+		buf_adds(&rp->out, "{\"email\":");
+		json_add_string_or_null(&rp->out, r->email);
+		buf_adds(&rp->out, ",\"message_id\":");
+		json_add_string_or_null(&rp->out, r->message_id);
+		buf_adds(&rp->out, "}");
+	} else {
+		buf_addf(&rp->out, "  %s  <%s>\n", r->email,
+			 r->message_id ? r->message_id : "");
+	}
+	return 0;
+}
+
+static void add_times(struct report *rp, const struct store_campaign *c,
+		      long long sent)
+{
+	char now[32];
+	double d;
+
+	now_iso(now);
+	d = seconds_between(c->started, c->finished ? c->finished : now);
+	if (rp->fmt == FMT_JSON) {
+		buf_adds(&rp->out, ",\"started\":");
+		json_add_string_or_null(&rp->out, c->started);
+		buf_adds(&rp->out, ",\"finished\":");
+		json_add_string_or_null(&rp->out, c->finished);
+		if (d >= 0)
+			buf_addf(&rp->out, ",\"duration\":%.0f,\"rate\":%.2f", d,
+				 d > 0 ? (double)sent / d : 0);
+		else
+			buf_adds(&rp->out, ",\"duration\":null,\"rate\":null");
+		return;
+	}
+	buf_addf(&rp->out, "started   %s\nfinished  %s\n",
+		 c->started ? c->started : "-", c->finished ? c->finished : "-");
+	if (d >= 0)
+		buf_addf(&rp->out, "duration  %.0f s\nrate      %.1f messages/s\n",
+			 d, d > 0 ? (double)sent / d : 0);
+}
+
+static int one(struct store *s, const char *id, enum format fmt)
+{
+	struct report rp = { fmt, BUF_INIT, 0 };
+	struct store_campaign c;
+	long long n[DLV_NSTATES];
+	int rc = store_campaign_get(s, id, &c), ret = EX_IOERR;
+
+	if (rc <= 0) {
+		if (rc == 0)
+			error("no campaign '%s' (see 'bulletin report')", id);
+		return rc == 0 ? EX_NOINPUT : EX_IOERR;
+	}
+	if (fmt == FMT_JSON) {
+		buf_adds(&rp.out, "{\"campaign\":");
+		json_add_string_or_null(&rp.out, c.id);
+		buf_adds(&rp.out, ",\"subject\":");
+		json_add_string_or_null(&rp.out, c.subject);
+	} else {
+		buf_addf(&rp.out, "campaign  %s\nsubject   %s\n", c.id, c.subject);
+	}
+	/* c's strings live until the next statement: times first */
+	if (store_dlv_counts(s, id, n))
+		goto out;
+	rc = store_campaign_get(s, id, &c);
+	if (rc <= 0)
+		goto out;
+	add_times(&rp, &c, n[DLV_SENT]);
+	for (int i = 0; i < DLV_NSTATES; i++)
+		if (fmt == FMT_JSON)
+			buf_addf(&rp.out, ",\"%s\":%lld",
+				 store_dlv_state_name((enum dlv_state)i), n[i]);
+		else
+			buf_addf(&rp.out, "%-9s %lld\n",
+				 store_dlv_state_name((enum dlv_state)i), n[i]);
+	buf_adds(&rp.out, fmt == FMT_JSON ? ",\"replies\":[" :
+		 "replies\n  code      count  example\n");
+	if (store_dlv_replies(s, id, add_reply, &rp))
+		goto out;
+	rp.n = 0;
+	buf_adds(&rp.out, fmt == FMT_JSON ? "],\"uncertain_deliveries\":[" :
+		 n[DLV_UNCERTAIN] ? "uncertain (possibly sent when a run died)\n" : "");
+	if (store_dlv_list(s, id, DLV_UNCERTAIN, add_uncertain, &rp))
+		goto out;
+	buf_adds(&rp.out, fmt == FMT_JSON ? "]}\n" : "");
+	fwrite(rp.out.data, 1, rp.out.len, stdout);
+	ret = 0;
+out:
+	buf_release(&rp.out);
+	return ret;
+}
+
+static int list_one(const struct store_campaign_sum *c, void *arg)
+{
+	struct report *rp = arg;
+	static const enum dlv_state shown[] = { DLV_QUEUED, DLV_SENT,
+		DLV_DEFERRED, DLV_FAILED, DLV_UNCERTAIN, DLV_SKIPPED };
+
+	if (rp->fmt == FMT_JSON) {
+		buf_adds(&rp->out, rp->n++ ? ",{\"campaign\":" : "{\"campaign\":");
+		json_add_string_or_null(&rp->out, c->c.id);
+		buf_adds(&rp->out, ",\"subject\":");
+		json_add_string_or_null(&rp->out, c->c.subject);
+		buf_adds(&rp->out, ",\"started\":");
+		json_add_string_or_null(&rp->out, c->c.started);
+		buf_adds(&rp->out, ",\"finished\":");
+		json_add_string_or_null(&rp->out, c->c.finished);
+		for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+			buf_addf(&rp->out, ",\"%s\":%lld",
+				 store_dlv_state_name(shown[i]), c->counts[shown[i]]);
+		buf_addch(&rp->out, '}');
+		return 0;
+	}
+	buf_addf(&rp->out, "%s  %s", c->c.id,
+		 c->c.finished ? "finished" : c->c.started ? "started" : "created");
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		buf_addf(&rp->out, "  %s %lld", store_dlv_state_name(shown[i]),
+			 c->counts[shown[i]]);
+	buf_addf(&rp->out, "  %s\n", c->c.subject);
+	return 0;
+}
+
+static int all(struct store *s, enum format fmt)
+{
+	struct report rp = { fmt, BUF_INIT, 0 };
+	int ret = EX_IOERR;
+
+	if (fmt == FMT_JSON)
+		buf_addch(&rp.out, '[');
+	if (store_campaign_list(s, list_one, &rp))
+		goto out;
+	if (fmt == FMT_JSON)
+		buf_adds(&rp.out, "]\n");
+	fwrite(rp.out.data, 1, rp.out.len, stdout);
+	ret = 0;
+out:
+	buf_release(&rp.out);
+	return ret;
+}
+
+int cmd_report(int argc, char **argv, struct ctx *ctx)
+{
+	const char *campaign;
+	enum format fmt;
+	int ret = parse_opts(argc, argv, &fmt, &campaign);
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	return campaign ? one(ctx->store, campaign, fmt) : all(ctx->store, fmt);
+}
