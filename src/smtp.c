@@ -24,6 +24,9 @@ struct slot {
 	size_t            off;		/* bytes of msg->data handed to libcurl */
 	struct curl_slist rcpt;		/* one recipient: libcurl does not copy it */
 	char              last[512];	/* the last reply line */
+	char              refusal[512];	/* the first 4xx or 5xx reply: after
+					 * it libcurl says QUIT, whose 221
+					 * would be the last */
 	int               saw_354;	/* the data had begun: a reply after it
 					 * answers the data */
 	char              errbuf[CURL_ERROR_SIZE];
@@ -71,6 +74,8 @@ static size_t header_cb(char *line, size_t size, size_t n, void *arg)
 	}
 	if (keep >= 3 && !strncmp(line, "354", 3))
 		sl->saw_354 = 1;
+	if (!sl->refusal[0] && (line[0] == '4' || line[0] == '5'))
+		memcpy(sl->refusal, sl->last, sizeof(sl->refusal));
 	return len;
 }
 
@@ -131,6 +136,7 @@ static int submit(struct transport *t, struct tmsg *m)
 	sl->msg = m;
 	sl->off = 0;
 	sl->last[0] = '\0';
+	sl->refusal[0] = '\0';
 	sl->errbuf[0] = '\0';
 	sl->saw_354 = 0;
 	sl->rcpt = (struct curl_slist){ m->rcpt, NULL };
@@ -163,7 +169,7 @@ static int fatal(struct slot *sl, CURLcode rc, struct tresult *r)
 		return 1;
 	case CURLE_LOGIN_DENIED:
 		set_reply(r, "authentication failed: ",
-			  sl->last[0] ? sl->last : sl->errbuf);
+			  sl->refusal[0] ? sl->refusal : sl->errbuf);
 		return 1;
 	case CURLE_USE_SSL_FAILED:
 		set_reply(r, "the server does not offer STARTTLS, and "
@@ -197,9 +203,12 @@ static enum tr_stage stage_of(const struct slot *sl)
 
 static void result_of(struct slot *sl, CURLcode rc, struct tresult *r)
 {
+	const char *reply = rc != CURLE_OK && sl->refusal[0] ? sl->refusal :
+			    sl->last;
+
 	memset(r, 0, sizeof(*r));
 	r->stage = stage_of(sl);
-	r->code = smtp_reply_code(sl->last, r->enhanced);
+	r->code = smtp_reply_code(reply, r->enhanced);
 	if (rc == CURLE_OK) {
 		r->outcome = TR_SENT;
 		snprintf(r->reply, sizeof(r->reply), "%s", sl->last);
@@ -211,7 +220,7 @@ static void result_of(struct slot *sl, CURLcode rc, struct tresult *r)
 	}
 	if (r->code >= 400) {
 		r->outcome = r->code >= 500 ? TR_PERM : TR_TEMP;
-		snprintf(r->reply, sizeof(r->reply), "%s", sl->last);
+		snprintf(r->reply, sizeof(r->reply), "%s", reply);
 		return;
 	}
 	/* no refusal was heard: the connection broke or went silent */
