@@ -572,7 +572,9 @@ static int turn(struct run *rn)
 
 	if (rn->o->stop && *rn->o->stop)
 		stop(rn, DISPATCH_INTERRUPTED, "interrupted");
-	if (need_record(rn, t) && record(rn, t, 1))
+	/* with nothing on the wire or ready, there is nothing to wait for */
+	if ((need_record(rn, t) || (!rn->count[E_FLIGHT] && !rn->count[E_READY] &&
+				    rn->count[E_DONE])) && record(rn, t, 1))
 		return -1;
 	if (rn->end == DISPATCH_DONE && rn->count[E_READY]) {
 		double w = submit_ready(rn, t);
