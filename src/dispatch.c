@@ -153,6 +153,7 @@ struct entry {
 	struct store_dlv d;
 	struct tmsg      m;
 	struct tresult   r;
+	enum verdict     v;		/* what r means */
 };
 
 struct run {
@@ -313,27 +314,14 @@ static double backoff(const struct run *rn, int attempts)
 	return d * (0.75 + (double)j / 510.0);
 }
 
-static void on_done(void *arg, struct tmsg *m, const struct tresult *r)
+/* Counts the outcome and decides at once what it means for the run, so
+ * that nothing more is sent after a fatal reply. */
+static enum verdict assess(struct run *rn, const struct tresult *r, double t)
 {
-	struct run *rn = arg;
-	struct entry *e = (struct entry *)((char *)m - offsetof(struct entry, m));
-
-	e->r = *r;
-	set_state(rn, e, E_DONE);
-}
-
-/* Turns a finished entry into the store's result; counts it. */
-static enum verdict judge(struct run *rn, struct entry *e,
-			  struct store_result *res, char next[64], double t)
-{
-	enum verdict v = dispatch_verdict(&e->r);
-	int attempts = e->d.attempts + 1;
+	enum verdict v = dispatch_verdict(r);
 
 	if (v != V_POLICY_FAIL)
 		rn->policy_row = 0;
-
-	*res = (struct store_result){ e->d.subscriber_id, DLV_SENT, attempts,
-				      NULL, e->r.code, e->r.reply };
 	switch (v) {
 	case V_SENT:
 		rn->st.sent++;
@@ -341,8 +329,49 @@ static enum verdict judge(struct run *rn, struct entry *e,
 		rn->any_sent = 1;
 		break;
 	case V_POLICY_DEFER:
-		slow_down(rn, &e->r, t);
-		/* fall through */
+		slow_down(rn, r, t);
+		break;
+	case V_POLICY_FAIL:
+		if (++rn->policy_row >= POLICY_STOP)
+			stop(rn, DISPATCH_STOPPED, "stopping: %d recipients in a row "
+			     "refused by policy, last '%s': our set-up is at fault "
+			     "(relay permissions, SPF, DKIM), not the subscribers; "
+			     "fix it, then run send again with --retry-failed",
+			     POLICY_STOP, r->reply);
+		break;
+	case V_FATAL:
+		stop(rn, DISPATCH_STOPPED, "stopping: %s", r->reply);
+		break;
+	case V_DEFER:
+	case V_FAIL:
+	case V_BOUNCE:
+		break;
+	}
+	return v;
+}
+
+static void on_done(void *arg, struct tmsg *m, const struct tresult *r)
+{
+	struct run *rn = arg;
+	struct entry *e = (struct entry *)((char *)m - offsetof(struct entry, m));
+
+	e->r = *r;
+	e->v = assess(rn, r, now_s());
+	set_state(rn, e, E_DONE);
+}
+
+/* Turns a finished entry into the store's result; counts it. */
+static void judge(struct run *rn, struct entry *e, struct store_result *res,
+		  char next[64])
+{
+	int attempts = e->d.attempts + 1;
+
+	*res = (struct store_result){ e->d.subscriber_id, DLV_SENT, attempts,
+				      NULL, e->r.code, e->r.reply };
+	switch (e->v) {
+	case V_SENT:
+		break;
+	case V_POLICY_DEFER:
 	case V_DEFER:
 		if (attempts < rn->o->max_attempts) {
 			res->state = DLV_DEFERRED;
@@ -355,13 +384,6 @@ static enum verdict judge(struct run *rn, struct entry *e,
 		rn->st.failed++;
 		break;
 	case V_POLICY_FAIL:
-		if (++rn->policy_row >= POLICY_STOP)
-			stop(rn, DISPATCH_STOPPED, "stopping: %d recipients in a row "
-			     "refused by policy, last '%s': our set-up is at fault "
-			     "(relay permissions, SPF, DKIM), not the subscribers; "
-			     "fix it, then run send again with --retry-failed",
-			     POLICY_STOP, e->r.reply);
-		/* fall through */
 	case V_FAIL:
 	case V_BOUNCE:
 		res->state = DLV_FAILED;
@@ -370,13 +392,11 @@ static enum verdict judge(struct run *rn, struct entry *e,
 	case V_FATAL:
 		res->state = DLV_QUEUED;	/* it never went out */
 		res->attempts = e->d.attempts;
-		stop(rn, DISPATCH_STOPPED, "stopping: %s", e->r.reply);
 		break;
 	}
-	return v;
 }
 
-static int record_one(struct run *rn, struct entry *e, double t)
+static int record_one(struct run *rn, struct entry *e)
 {
 	static const struct store_why none = { NULL, NULL, NULL };
 	struct store_why why = none;
@@ -384,7 +404,8 @@ static int record_one(struct run *rn, struct entry *e, double t)
 	enum store_outcome oc;
 	char next[64];
 
-	if (judge(rn, e, &res, next, t) == V_BOUNCE) {
+	judge(rn, e, &res, next);
+	if (e->v == V_BOUNCE) {
 		why = (struct store_why){ "smtp", e->r.reply, rn->campaign };
 		if (store_sub_suppress(rn->s, e->d.email, SUB_BOUNCED, &why, &oc))
 			return -1;
@@ -458,7 +479,7 @@ static int record(struct run *rn, double t, int claim_more)
 	for (size_t i = 0; i < rn->n; i++) {
 		struct entry *e = &rn->e[i];
 
-		if ((e->state == E_DONE && record_one(rn, e, t)) ||
+		if ((e->state == E_DONE && record_one(rn, e)) ||
 		    (e->state == E_READY && rn->end != DISPATCH_DONE &&
 		     unclaim(rn, e)))
 			goto fail;
@@ -530,6 +551,9 @@ static int need_record(const struct run *rn, double t)
 {
 	size_t slots = rn->o->transport->slots;
 
+	/* stopping: give back what was claimed and not sent */
+	if (rn->end != DISPATCH_DONE && rn->count[E_READY])
+		return 1;
 	if (rn->count[E_DONE] && (rn->count[E_DONE] >= rn->n / 2 ||
 				  rn->end != DISPATCH_DONE ||
 				  t - rn->last_record >= RECORD_EVERY))

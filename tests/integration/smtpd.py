@@ -162,7 +162,7 @@ class SMTPServer:
             self.auth_attempts += 1
         ok = (self.auth and data is not None and
               self.auth.get(data.login.decode()) == data.password.decode())
-        return AuthResult(success=bool(ok))
+        return AuthResult(success=bool(ok), handled=False)
 
     def start(self):
         kwargs = {}

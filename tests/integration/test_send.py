@@ -131,13 +131,13 @@ def test_each_fault_ends_in_the_right_state(project, smtpd):
     assert dl["rcpt-554@example.org"][2] == "554 5.0.0 Transaction failed"
     assert dl["rcpt-450@example.org"][2].startswith("450 4.2.1")
     assert smtpd.received()["fine@example.org"] == 1
-    assert sum(smtpd.received().values()) == 6
+    assert sum(smtpd.received().values()) == 5
 
     # the server is fixed: --retry-failed queues only the failed ones
     smtpd.script.update({f"{lp}@example.org": "ok" for lp, *_ in FAULTS})
     retry = send(project, "--yes", "--retry-failed")
     assert retry.returncode == 0, retry.stderr
-    assert "7 failed deliveries queued again" in retry.stdout
+    assert "8 failed deliveries queued again" in retry.stdout
     dl = deliveries(project)
     # the bounced subscribers get nothing more; the others their copy
     assert dl["rcpt-550@example.org"][0] == "skipped"
@@ -245,6 +245,7 @@ def test_auth_with_the_password_from_the_environment(project):
         assert srv.auth_attempts == srv.connections <= 4
 
 
+
 def test_a_wrong_password_fails_once_clearly(project):
     with SMTPServer(auth={"news": "s3cret"}) as srv:
         setup_send(project, srv.url, username="news",
@@ -350,14 +351,26 @@ def test_sigterm_finishes_in_flight_work_and_says_how_to_resume(project, smtpd):
 
 
 def test_rate_limit_is_honoured(project, smtpd):
-    setup_send(project, smtpd.url, rate=40)
-    add_subscribers(project, [(f"r{i}@example.org", "R") for i in range(160)])
+    # a rate this server keeps up with even on a loaded machine
+    setup_send(project, smtpd.url, rate=10)
+    add_subscribers(project, [(f"r{i}@example.org", "R") for i in range(60)])
     proc = send(project, "--yes")
     assert proc.returncode == 0, proc.stderr
     times = smtpd.times
-    assert len(times) == 160
+    assert len(times) == 60
+    # the first few go at once (the bucket's small burst), then the pace
     achieved = (len(times) - 1) / (times[-1] - times[0])
-    assert 40 * 0.9 <= achieved <= 40 * 1.05, achieved
+    assert 10 * 0.9 <= achieved <= 10 * 1.05, achieved
+    # the command line wins over the config
+    project.run("sub", "add", "late@example.org", check=True)
+    with db(project) as conn:
+        conn.execute("DELETE FROM deliveries")
+        conn.execute("DELETE FROM campaigns")
+    smtpd.times.clear()
+    proc = send(project, "--yes", "--rate", "20")
+    assert proc.returncode == 0, proc.stderr
+    achieved = (len(smtpd.times) - 1) / (smtpd.times[-1] - smtpd.times[0])
+    assert 20 * 0.85 <= achieved <= 20 * 1.05, achieved
 
 
 # ---- the other modes ------------------------------------------------------------------
