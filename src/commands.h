@@ -38,5 +38,7 @@ int cmd_sub(int argc, char **argv, struct ctx *ctx);
 int cmd_init(int argc, char **argv, struct ctx *ctx);
 int cmd_send(int argc, char **argv, struct ctx *ctx);
 int cmd_report(int argc, char **argv, struct ctx *ctx);
+int cmd_secret(int argc, char **argv, struct ctx *ctx);
+int cmd_serve(int argc, char **argv, struct ctx *ctx);
 
 #endif

@@ -473,7 +473,7 @@ int issue_message(const struct issue *is, const struct recipient *r,
 	struct mime_headers h = {
 		is->from_name, is->from_addr, is->reply_to, r->name, r->email,
 		is->subject, message_id, date, is->list_name, is->list_id,
-		r->unsubscribe_url, NULL,
+		r->unsubscribe_url, r->unsubscribe_mailto,
 	};
 	struct mime_body body;
 	int ret;

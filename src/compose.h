@@ -20,6 +20,7 @@ struct recipient {
 	const char *name;		/* display name, may be NULL or "" */
 	const char *email;		/* normalised address */
 	const char *unsubscribe_url;	/* the recipient's own link */
+	const char *unsubscribe_mailto;	/* "mailto:...", or NULL (unsub_links) */
 };
 
 /*

@@ -35,6 +35,7 @@ static const struct key keys[] = {
 	  "You receive this because you subscribed to this newsletter."),
 	K("newsletter", "sample-to", KEY_STRING, sample_to,
 	  "Sample Reader <reader@example.org>"),
+	K("newsletter", "unsubscribe-mailto", KEY_STRING, unsubscribe_mailto, NULL),
 	K("smtp", "url", KEY_STRING, smtp_url, "maildir:outbox"),
 	K("smtp", "username", KEY_STRING, smtp_username, NULL),
 	K("smtp", "password-file", KEY_STRING, smtp_password_file, NULL),
@@ -55,6 +56,7 @@ static const struct key keys[] = {
 	K("templates", "dir", KEY_STRING, templates_dir, "templates"),
 	K("templates", "allow-raw-html", KEY_BOOL, allow_raw_html, "false"),
 	K("tokens", "secret-file", KEY_STRING, secret_file, "config/secret"),
+	K("tokens", "grace-days", KEY_LONG, grace_days, "90"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -202,6 +204,35 @@ static int set_from_domain(struct config *c)
 	return 0;
 }
 
+/* The mailto address of List-Unsubscribe: a bare address, by default
+ * unsubscribe@ the From domain. */
+static int set_unsubscribe_mailto(struct config *c)
+{
+	char *display = NULL, *addr = NULL;
+	const char *why;
+	int ret = 0;
+
+	if (!c->unsubscribe_mailto) {
+		c->unsubscribe_mailto = xmalloc(strlen(c->from_domain) + 13);
+		sprintf(c->unsubscribe_mailto, "unsubscribe@%s", c->from_domain);
+		return 0;
+	}
+	if (address_parse_mailbox(c->unsubscribe_mailto, &display, &addr, &why))
+		ret = error("%s: bad 'unsubscribe-mailto' address '%s': %s",
+			    c->path, c->unsubscribe_mailto, why);
+	else if (display)
+		ret = error("%s: 'unsubscribe-mailto' must be a bare address, "
+			    "not '%s'", c->path, c->unsubscribe_mailto);
+	if (!ret) {
+		free(c->unsubscribe_mailto);
+		c->unsubscribe_mailto = addr;	/* normalised */
+		addr = NULL;
+	}
+	free(display);
+	free(addr);
+	return ret;
+}
+
 static int validate(struct config *c)
 {
 	int bad = 0;
@@ -213,7 +244,7 @@ static int validate(struct config *c)
 	bad |= require(c, c->postal_address, "newsletter", "postal-address");
 	if (bad)
 		return -1;
-	if (set_from_domain(c))
+	if (set_from_domain(c) || set_unsubscribe_mailto(c))
 		return -1;
 	if (strncmp(c->base_url, "https://", 8) &&
 	    strncmp(c->base_url, "http://", 7))

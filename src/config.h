@@ -22,6 +22,8 @@ struct config {
 	char *postal_address;	/* printed in the footer */
 	char *reason;		/* why the reader gets this mail, for the footer */
 	char *sample_to;	/* preview recipient: "Ada Lovelace <ada@example.org>" */
+	char *unsubscribe_mailto;	/* List-Unsubscribe's mailto address;
+					 * default unsubscribe@ the From domain */
 	/* [smtp] */
 	char *smtp_url;		/* smtp://, smtps:// or maildir:PATH */
 	char *smtp_username;
@@ -46,6 +48,7 @@ struct config {
 	int   allow_raw_html;	/* raw HTML in Markdown passes through */
 	/* [tokens] */
 	char *secret_file;	/* config/secret, mode 0600 */
+	long  grace_days;	/* a rotated-out secret is accepted this long */
 
 	char *path;		/* the file this was read from */
 	char *from_domain;	/* the domain of from's address, lower-cased */

@@ -10,6 +10,7 @@
 #include "compose.h"
 #include "config.h"
 #include "token.h"
+#include "unsub.h"
 #include "util.h"
 
 /* ---- the per-recipient message --------------------------------------------- */
@@ -28,6 +29,7 @@ int letter_init(struct letter *l, const struct issue *is,
 	l->key = key;
 	l->campaign = campaign;
 	buf_init(&l->url, 0);
+	buf_init(&l->mailto, 0);
 	if (address_parse_mailbox(src, &display, &addr, &why))
 		return error("%s: bad '%s' address '%s': %s", c->path,
 			     c->smtp_bounce_address ? "bounce-address" : "from",
@@ -45,6 +47,7 @@ void letter_release(struct letter *l)
 	free(l->bounce_local);
 	free(l->bounce_domain);
 	buf_release(&l->url);
+	buf_release(&l->mailto);
 }
 
 void letter_message_id(const struct letter *l, struct store_dlv *d)
@@ -82,28 +85,22 @@ static void envelope_from(const struct letter *l, long long id, struct tmsg *m)
 	buf_release(&b);
 }
 
-/*
- * The recipient's unsubscribe link. The token scheme arrives with the
- * unsubscribe endpoint; until then the slot holds a signed subscriber id
- * under the configured base URL, so every message carries its own link.
- */
-static void unsubscribe_url(struct letter *l, long long id)
+/* The recipient's unsubscribe links (unsub.h), for the footer and
+ * List-Unsubscribe. */
+static void unsubscribe_links(struct letter *l, long long id)
 {
-	char payload[24];
-	int n = snprintf(payload, sizeof(payload), "%lld", id);
-
 	buf_reset(&l->url);
-	buf_addf(&l->url, "%s/u/", l->config->base_url);
-	token_sign(l->key, "unsubscribe", payload, (size_t)n, &l->url);
+	buf_reset(&l->mailto);
+	unsub_links(l->key, l->config, id, l->campaign, &l->url, &l->mailto);
 }
 
 int letter_build(struct letter *l, const struct store_dlv *d, struct tmsg *m)
 {
 	struct recipient r;
 
-	unsubscribe_url(l, d->subscriber_id);
+	unsubscribe_links(l, d->subscriber_id);
 	r = (struct recipient){ d->name[0] ? d->name : NULL, d->email,
-				l->url.data };
+				l->url.data, l->mailto.data };
 	m->id = d->subscriber_id;
 	snprintf(m->rcpt, sizeof(m->rcpt), "%s", d->email);
 	envelope_from(l, d->subscriber_id, m);

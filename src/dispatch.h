@@ -38,6 +38,7 @@ struct letter {
 	char                   *bounce_local;	/* envelope sender, split */
 	char                   *bounce_domain;
 	struct buf              url;		/* scratch, reused */
+	struct buf              mailto;		/* scratch, reused */
 };
 
 /* Sets l up. Returns 0, or error() -1 (a bad bounce-address). */

@@ -30,6 +30,10 @@ static const struct command commands[] = {
 	  "send an issue to every active subscriber, or resume sending it" },
 	{ "report", cmd_report, NEED_STORE,
 	  "what a campaign sent, deferred and failed, and the replies" },
+	{ "serve", cmd_serve, NEED_CONFIG,
+	  "answer the unsubscribe links and one-click unsubscribes (HTTP)" },
+	{ "secret", cmd_secret, NEED_CONFIG | NEED_ARGS,
+	  "rotate the secret that signs unsubscribe tokens" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -204,41 +204,6 @@ static void add_custom(struct mailimf_fields *f, const char *name, char *value)
 	mailimf_fields_add(f, mailimf_field_new_custom(xstrdup(name), value));
 }
 
-static char *list_unsubscribe(const struct mime_headers *h)
-{
-	struct buf b = BUF_INIT;
-
-	if (h->unsubscribe_url)
-		buf_addf(&b, "<%s>", h->unsubscribe_url);
-	if (h->unsubscribe_mailto)
-		buf_addf(&b, "%s<%s>", b.len ? ", " : "", h->unsubscribe_mailto);
-	return buf_detach(&b, NULL);
-}
-
-static struct mailimf_fields *header_fields(const struct mime_headers *h)
-{
-	struct mailimf_mailbox_list *from = mailimf_mailbox_list_new_empty();
-	struct mailimf_fields *f;
-	struct buf list_id = BUF_INIT;
-
-	mailimf_mailbox_list_add(from, mailbox(h->from_name, h->from_addr));
-	f = mailimf_fields_new_with_data_all(date_time(h->date), from, NULL,
-		h->reply_to ? address_list(NULL, h->reply_to) : NULL,
-		address_list(h->to_name, h->to_addr), NULL, NULL,
-		xstrdup(h->message_id), NULL, NULL, encoded(h->subject));
-	mime_header_text(&list_id, h->list_name);
-	buf_addf(&list_id, " <%s>", h->list_id);
-	add_custom(f, "List-Id", buf_detach(&list_id, NULL));
-	if (h->unsubscribe_url || h->unsubscribe_mailto)
-		add_custom(f, "List-Unsubscribe", list_unsubscribe(h));
-	/* RFC 8058: one-click needs an HTTPS URI to POST to */
-	if (h->unsubscribe_url && !strncmp(h->unsubscribe_url, "https://", 8))
-		add_custom(f, "List-Unsubscribe-Post",
-			   xstrdup("List-Unsubscribe=One-Click"));
-	add_custom(f, "Auto-Submitted", xstrdup("auto-generated"));
-	return f;
-}
-
 /*
  * libetpan writes the message's skeleton (headers, part headers,
  * boundaries) with a short mark where each body goes, and the bodies,
@@ -272,6 +237,66 @@ static void set_encoded_body(struct mailmime *part, int mechanism,
 	holes->n++;
 	part->mm_data.mm_single = mailmime_data_new_data(mechanism, 1, h->mark,
 							 (size_t)n);
+}
+
+/* A header value that is a mark for data (which must live until the
+ * splice); the value is newly allocated, for libetpan to own. */
+static char *header_hole(struct holes *holes, const char *data, size_t len)
+{
+	struct hole *h = &holes->h[holes->n];
+
+	snprintf(h->mark, sizeof(h->mark), "\x01%zu\x01", holes->n);
+	h->data = data;
+	h->len = len;
+	holes->n++;
+	return xstrdup(h->mark);
+}
+
+/*
+ * List-Unsubscribe's value, folded by us between its URIs: libetpan
+ * would fold before the first one (an empty first line) and cannot fold
+ * inside one, so the value goes in as a hole (below), spliced in after
+ * libetpan has written the headers. A URI is never split: RFC 2369 lets
+ * clients ignore white space inside the brackets, but one-click senders
+ * do not all do so.
+ */
+static char *list_unsubscribe(const struct mime_headers *h)
+{
+	struct buf b = BUF_INIT;
+
+	if (h->unsubscribe_url)
+		buf_addf(&b, "<%s>", h->unsubscribe_url);
+	if (h->unsubscribe_mailto)
+		buf_addf(&b, "%s<%s>", b.len ? ",\r\n " : "", h->unsubscribe_mailto);
+	return buf_detach(&b, NULL);
+}
+
+static struct mailimf_fields *header_fields(const struct mime_headers *h,
+					    struct holes *holes, char **unsub)
+{
+	struct mailimf_mailbox_list *from = mailimf_mailbox_list_new_empty();
+	struct mailimf_fields *f;
+	struct buf list_id = BUF_INIT;
+
+	mailimf_mailbox_list_add(from, mailbox(h->from_name, h->from_addr));
+	f = mailimf_fields_new_with_data_all(date_time(h->date), from, NULL,
+		h->reply_to ? address_list(NULL, h->reply_to) : NULL,
+		address_list(h->to_name, h->to_addr), NULL, NULL,
+		xstrdup(h->message_id), NULL, NULL, encoded(h->subject));
+	mime_header_text(&list_id, h->list_name);
+	buf_addf(&list_id, " <%s>", h->list_id);
+	add_custom(f, "List-Id", buf_detach(&list_id, NULL));
+	if (h->unsubscribe_url || h->unsubscribe_mailto) {
+		*unsub = list_unsubscribe(h);
+		add_custom(f, "List-Unsubscribe",
+			   header_hole(holes, *unsub, strlen(*unsub)));
+	}
+	/* RFC 8058: one-click needs an HTTPS URI to POST to */
+	if (h->unsubscribe_url && !strncmp(h->unsubscribe_url, "https://", 8))
+		add_custom(f, "List-Unsubscribe-Post",
+			   xstrdup("List-Unsubscribe=One-Click"));
+	add_custom(f, "Auto-Submitted", xstrdup("auto-generated"));
+	return f;
 }
 
 static void splice_bodies(struct buf *out, const char *s, size_t len,
@@ -407,17 +432,18 @@ int mime_message(struct buf *out, const struct mime_headers *h,
 {
 	struct mailmime *msg, *alt;
 	struct holes holes;
+	char *unsub = NULL;
 	MMAPString *s;
 	int col = 0, ret = 0;
 
 	if (check_headers(h))
 		return -1;
-	if (body->nimages + 2 > MAX_HOLES)
+	if (body->nimages + 3 > MAX_HOLES)
 		return error("too many images in one message (at most %d)",
-			     MAX_HOLES - 2);
+			     MAX_HOLES - 3);
 	holes.n = 0;
 	msg = mailmime_new_message_data(NULL);
-	mailmime_set_imf_fields(msg, header_fields(h));
+	mailmime_set_imf_fields(msg, header_fields(h, &holes, &unsub));
 	alt = multipart("multipart/alternative");
 	mailmime_smart_add_part(alt, text_part("text/plain", &holes, body->text,
 					       body->text_len));
@@ -433,5 +459,6 @@ int mime_message(struct buf *out, const struct mime_headers *h,
 	if (s)
 		mmap_string_free(s);
 	mailmime_free(msg);
+	free(unsub);
 	return ret;
 }

@@ -133,6 +133,8 @@ enum query {
 	Q_CAMP_FINISHED, Q_CAMP_LIST, Q_DLV_MOVE, Q_DLV_RETRY_FAILED,
 	Q_DLV_COUNTS, Q_DLV_REPLIES, Q_DLV_DUE, Q_DLV_QUEUED, Q_DLV_NEXT_DUE,
 	Q_DLV_CLAIM, Q_DLV_RESULT, Q_DLV_SENT_SINCE, Q_DLV_LIST,
+	/* the unsubscribe endpoint and its report */
+	Q_SUB_BY_ID, Q_CAMP_EXISTS, Q_UNSUB_BY_METHOD,
 	NQUERIES
 };
 
@@ -274,6 +276,14 @@ static const char *const sql[NQUERIES] = {
 		"SELECT s.email, d.message_id, d.last_reply, d.updated"
 		" FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
 		" WHERE d.campaign_id = ?1 AND d.state = ?2 ORDER BY d.subscriber_id",
+	[Q_SUB_BY_ID] =
+		"SELECT id, email, name, status, created, updated, attrs"
+		" FROM subscribers WHERE id = ?1",
+	[Q_CAMP_EXISTS] = "SELECT 1 FROM campaigns WHERE id = ?1",
+	[Q_UNSUB_BY_METHOD] =
+		"SELECT type, method, count(*) FROM events WHERE campaign_id = ?1"
+		" AND type IN ('unsubscribe', 'resubscribe')"
+		" GROUP BY type, method ORDER BY type DESC, method",
 };
 
 struct store {
@@ -1643,4 +1653,128 @@ int store_dlv_list(struct store *s, const char *campaign, enum dlv_state state,
 	bind_text(st, 1, campaign);
 	bind_text(st, 2, dlv_names[state]);
 	return walk(s, st, each_dlv_row, &cb, arg);
+}
+
+/* ---- the unsubscribe endpoint -------------------------------------------- */
+
+int store_sub_by_id(struct store *s, long long id, char email[STORE_EMAIL_MAX],
+		    enum sub_status *status)
+{
+	sqlite3_stmt *st = stmt(s, Q_SUB_BY_ID);
+	struct store_row row;
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		fill_row(st, &row);
+		if (email)
+			snprintf(email, STORE_EMAIL_MAX, "%s", row.email);
+		*status = row.status;
+	}
+	/* reset at once: a statement left on a row holds a read snapshot,
+	 * which keeps WAL checkpoints from finishing */
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
+}
+
+/* why with its campaign dropped when the database has no such campaign
+ * (a token from a preview or a test message names one never sent). */
+static int known_campaign(struct store *s, const struct store_why *why,
+			  struct store_why *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = *why;
+	if (!why->campaign)
+		return 0;
+	st = stmt(s, Q_CAMP_EXISTS);
+	if (!st)
+		return -1;
+	bind_text(st, 1, why->campaign);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, "cannot read");
+	if (rc == SQLITE_DONE)
+		out->campaign = NULL;
+	return 0;
+}
+
+/* Moves subscriber id to status to (with its event) when from(cur)
+ * allows it; the outcome as store.h says. */
+static int change_by_id(struct store *s, long long id, enum sub_status to,
+			int (*allowed)(enum sub_status cur),
+			const char *event, const struct store_why *why,
+			enum store_outcome *outcome)
+{
+	enum sub_status cur = SUB_PENDING;
+	struct store_why w;
+	int own, ret;
+
+	if (tx_enter(s, &own) || flush_events(s))
+		return -1;
+	ret = store_sub_by_id(s, id, NULL, &cur);
+	*outcome = ret == 1 ? STORE_UNCHANGED : STORE_NOT_FOUND;
+	if (ret == 1 && allowed(cur)) {
+		*outcome = STORE_UPDATED;
+		ret = known_campaign(s, why, &w);
+		if (!ret)
+			ret = set_status(s, id, to, event, &w);
+	}
+	return tx_leave(s, own, ret < 0 ? -1 : 0);
+}
+
+static int may_unsubscribe(enum sub_status cur)
+{
+	return suppress_applies(cur, SUB_UNSUBSCRIBED);
+}
+
+static int may_undo(enum sub_status cur)
+{
+	return cur == SUB_UNSUBSCRIBED;
+}
+
+int store_unsub_by_id(struct store *s, long long id,
+		      const struct store_why *why, enum store_outcome *outcome)
+{
+	return change_by_id(s, id, SUB_UNSUBSCRIBED, may_unsubscribe,
+			    "unsubscribe", why, outcome);
+}
+
+int store_undo_unsub_by_id(struct store *s, long long id,
+			   const struct store_why *why,
+			   enum store_outcome *outcome)
+{
+	return change_by_id(s, id, SUB_ACTIVE, may_undo, "resubscribe", why,
+			    outcome);
+}
+
+struct unsub_cb { int (*fn)(const struct store_unsub_count *c, void *arg); };
+
+static int each_unsub(sqlite3_stmt *st, void *fn, void *arg)
+{
+	struct store_unsub_count c = {
+		col_text(st, 0), col_text(st, 1), sqlite3_column_int64(st, 2),
+	};
+
+	return ((struct unsub_cb *)fn)->fn(&c, arg);
+}
+
+int store_unsub_counts(struct store *s, const char *campaign,
+		       int (*fn)(const struct store_unsub_count *c, void *arg),
+		       void *arg)
+{
+	sqlite3_stmt *st = stmt(s, Q_UNSUB_BY_METHOD);
+	struct unsub_cb cb = { fn };
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	return walk(s, st, each_unsub, &cb, arg);
 }

@@ -420,4 +420,49 @@ int store_dlv_list(struct store *s, const char *campaign, enum dlv_state st,
 		   int (*fn)(const struct store_dlv_row *r, void *arg),
 		   void *arg);
 
+/* ---- the unsubscribe endpoint ------------------------------------------- */
+
+#define STORE_EMAIL_MAX 320
+
+/* Looks a subscriber up by id (what an unsubscribe token names). Returns
+ * 1 with the address copied into email (unless NULL) and *status, 0 when
+ * there is none (never was, or erased), -1 after error(). */
+int store_sub_by_id(struct store *s, long long id, char email[STORE_EMAIL_MAX],
+		    enum sub_status *status);
+
+/*
+ * Unsubscribes subscriber id (a pending, active or bounced one; a
+ * complained one stays complained) with an "unsubscribe" event carrying
+ * why (method "one-click", "page", "mailto" ...; why->campaign is
+ * dropped when the database has no such campaign). Idempotent: an
+ * unsubscribed subscriber is STORE_UNCHANGED and gets no second event.
+ * *outcome: STORE_UPDATED, STORE_UNCHANGED or STORE_NOT_FOUND.
+ * Returns 0, or -1 after error().
+ */
+int store_unsub_by_id(struct store *s, long long id,
+		      const struct store_why *why, enum store_outcome *outcome);
+
+/*
+ * Undoes an unsubscribe (the confirmation page's button): an
+ * unsubscribed subscriber becomes active with a "resubscribe" event
+ * carrying why. Anyone else (bounced, complained, already active) is
+ * STORE_UNCHANGED. Returns as store_unsub_by_id does.
+ */
+int store_undo_unsub_by_id(struct store *s, long long id,
+			   const struct store_why *why,
+			   enum store_outcome *outcome);
+
+/* Unsubscribes (or their undoing) of one campaign, per method. */
+struct store_unsub_count {
+	const char *type;	/* "unsubscribe" or "resubscribe" */
+	const char *method;	/* "one-click", "page", "mailto", ... */
+	long long   count;	/* events */
+};
+
+/* Calls fn per type and method, unsubscribes first. Returns as
+ * store_sub_events does. */
+int store_unsub_counts(struct store *s, const char *campaign,
+		       int (*fn)(const struct store_unsub_count *c, void *arg),
+		       void *arg);
+
 #endif

@@ -65,6 +65,7 @@ int token_key_load(struct token_key *k, const char *path)
 	struct stat st;
 	int ret = -1;
 
+	k->has_previous = 0;
 	if (stat(path, &st)) {
 		return error("cannot read the token secret '%s': %s (run "
 			     "'bulletin init' to make one)", path, strerror(errno));

@@ -1,0 +1,245 @@
+#include "unsub.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "store.h"
+#include "template.h"
+#include "theme.h"
+#include "token.h"
+#include "util.h"
+
+/* ---- links ---------------------------------------------------------------- */
+
+/* Appends an address for a mailto: URI (RFC 6068): characters other than
+ * unreserved ones and "some-delims" percent-encoded. */
+static void mailto_address(struct buf *out, const char *addr)
+{
+	for (const unsigned char *p = (const unsigned char *)addr; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~!$'()*+,;:@", *p))
+			buf_addch(out, *p);
+		else
+			buf_addf(out, "%%%02X", *p);
+	}
+}
+
+void unsub_links(const struct token_key *k, const struct config *c,
+		 long long id, const char *campaign, struct buf *url,
+		 struct buf *mailto)
+{
+	struct buf token = BUF_INIT;
+	size_t base = strlen(c->base_url);
+
+	token_unsub_make(k, id, campaign, &token);
+	while (base && c->base_url[base - 1] == '/')
+		base--;
+	if (url) {
+		buf_add(url, c->base_url, base);
+		buf_adds(url, "/u/");
+		buf_add(url, token.data, token.len);
+	}
+	if (mailto) {
+		buf_adds(mailto, "mailto:");
+		mailto_address(mailto, c->unsubscribe_mailto);
+		buf_adds(mailto, "?subject=unsubscribe%20");
+		buf_add(mailto, token.data, token.len);
+	}
+	buf_release(&token);
+}
+
+/* ---- the pages ------------------------------------------------------------- */
+
+enum page { PAGE_CONFIRM, PAGE_DONE, PAGE_UNDONE, PAGE_INVALID, NPAGES };
+
+static const char *const page_files[NPAGES] = {
+	[PAGE_CONFIRM] = "unsubscribe.html.mustache",
+	[PAGE_DONE] = "unsubscribed.html.mustache",
+	[PAGE_UNDONE] = "resubscribed.html.mustache",
+	[PAGE_INVALID] = "link-invalid.html.mustache",
+};
+
+struct unsub {
+	const struct token_key *key;
+	struct tmpl_dir        *dir;
+	const struct tmpl      *pages[NPAGES];
+	struct theme           *theme;
+	char                   *list_name;
+	char                   *postal_address;
+	/* the store connections not in use: a stack under pool_lock */
+	struct store          **stores;
+	int                     nstores, nfree;
+	pthread_mutex_t         pool_lock;
+	pthread_cond_t          pool_cond;
+	/* one writer at a time: SQLite would serialise the writers anyway,
+	 * but through its busy handler, which sleeps milliseconds */
+	pthread_mutex_t         write_lock;
+};
+
+static int load_pages(struct unsub *u, const struct config *c)
+{
+	struct buf path = BUF_INIT;
+
+	u->dir = tmpl_dir_new(c->templates_dir);
+	for (int i = 0; i < NPAGES; i++) {
+		u->pages[i] = tmpl_dir_load(u->dir, page_files[i]);
+		if (!u->pages[i])
+			return -1;
+	}
+	buf_addf(&path, "%s/theme.ini", c->templates_dir);
+	u->theme = theme_load(path.data);
+	buf_release(&path);
+	return u->theme ? 0 : -1;
+}
+
+struct unsub *unsub_new(const struct config *c, const struct token_key *k,
+			int connections)
+{
+	struct unsub *u = xcalloc(1, sizeof(*u));
+
+	u->key = k;
+	u->list_name = xstrdup(c->name);
+	u->postal_address = xstrdup(c->postal_address);
+	pthread_mutex_init(&u->pool_lock, NULL);
+	pthread_cond_init(&u->pool_cond, NULL);
+	pthread_mutex_init(&u->write_lock, NULL);
+	u->stores = xcalloc((size_t)connections, sizeof(*u->stores));
+	if (load_pages(u, c))
+		goto fail;
+	for (; u->nstores < connections; u->nstores++) {
+		u->stores[u->nstores] = store_open(c->store_path);
+		if (!u->stores[u->nstores])
+			goto fail;
+	}
+	u->nfree = u->nstores;
+	return u;
+fail:
+	unsub_free(u);
+	return NULL;
+}
+
+void unsub_free(struct unsub *u)
+{
+	if (!u)
+		return;
+	for (int i = 0; i < u->nstores; i++)
+		store_close(u->stores[i]);
+	free(u->stores);
+	tmpl_dir_free(u->dir);
+	theme_free(u->theme);
+	free(u->list_name);
+	free(u->postal_address);
+	pthread_mutex_destroy(&u->pool_lock);
+	pthread_cond_destroy(&u->pool_cond);
+	pthread_mutex_destroy(&u->write_lock);
+	free(u);
+}
+
+static struct store *take_store(struct unsub *u)
+{
+	struct store *s;
+
+	pthread_mutex_lock(&u->pool_lock);
+	while (!u->nfree)
+		pthread_cond_wait(&u->pool_cond, &u->pool_lock);
+	s = u->stores[--u->nfree];
+	pthread_mutex_unlock(&u->pool_lock);
+	return s;
+}
+
+static void give_store(struct unsub *u, struct store *s)
+{
+	pthread_mutex_lock(&u->pool_lock);
+	u->stores[u->nfree++] = s;
+	pthread_cond_signal(&u->pool_cond);
+	pthread_mutex_unlock(&u->pool_lock);
+}
+
+/* Renders page p for email (NULL on the neutral pages). */
+static void render(const struct unsub *u, enum page p, const char *email,
+		   struct buf *out)
+{
+	struct tv *data = tv_map(), *nl;
+
+	tv_set(data, "labels", theme_labels(u->theme));
+	nl = tv_set(data, "newsletter", tv_map());
+	tv_set_str(nl, "name", u->list_name);
+	tv_set_str(nl, "postal_address", u->postal_address);
+	tv_set_str(data, "email", email);
+	tmpl_render(u->pages[p], data, out);
+	tv_free(data);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+/* Does what a POST asks; *p receives the page to show. 0 or -1. */
+static int change(struct unsub *u, struct store *s, enum unsub_action a,
+		  long long id, const char *campaign, enum page *p)
+{
+	struct store_why why = { a == UNSUB_ONE_CLICK ? "one-click" : "page",
+				 NULL, *campaign ? campaign : NULL };
+	enum store_outcome outcome;
+	int rc;
+
+	pthread_mutex_lock(&u->write_lock);
+	if (a == UNSUB_UNDO)
+		rc = store_undo_unsub_by_id(s, id, &why, &outcome);
+	else
+		rc = store_unsub_by_id(s, id, &why, &outcome);
+	pthread_mutex_unlock(&u->write_lock);
+	if (rc)
+		return -1;
+	if (outcome == STORE_NOT_FOUND)
+		*p = PAGE_INVALID;	/* erased between the check and now */
+	else
+		*p = a == UNSUB_UNDO ? PAGE_UNDONE : PAGE_DONE;
+	return 0;
+}
+
+/* Answers a request for subscriber id; the status, or -1 after error(). */
+static int answer(struct unsub *u, struct store *s, enum unsub_action a,
+		  long long id, const char *campaign, struct buf *out)
+{
+	char email[STORE_EMAIL_MAX];
+	enum sub_status status;
+	enum page p = PAGE_CONFIRM;
+	int rc = store_sub_by_id(s, id, email, &status);
+
+	if (rc <= 0)
+		return rc < 0 ? -1 : 400;
+	if (a == UNSUB_SHOW && status == SUB_UNSUBSCRIBED)
+		p = PAGE_DONE;	/* already: offer the undo */
+	if (a != UNSUB_SHOW && change(u, s, a, id, campaign, &p))
+		return -1;
+	if (p == PAGE_INVALID)
+		return 400;
+	render(u, p, email, out);
+	return 200;
+}
+
+int unsub_handle(struct unsub *u, enum unsub_action action, const char *token,
+		 size_t len, struct buf *out)
+{
+	char campaign[65];
+	long long id;
+	struct store *s;
+	int status;
+
+	if (token_unsub_check(u->key, token, len, &id, campaign) || id <= 0) {
+		render(u, PAGE_INVALID, NULL, out);
+		return 400;
+	}
+	s = take_store(u);
+	status = answer(u, s, action, id, campaign, out);
+	give_store(u, s);
+	if (status == 400)
+		render(u, PAGE_INVALID, NULL, out);
+	if (status < 0) {
+		buf_reset(out);
+		buf_adds(out, "internal error\n");
+		status = 500;
+	}
+	return status;
+}
