@@ -20,7 +20,9 @@ static const char usage[] =
 	"state (queued, sending, sent, deferred, failed, uncertain, skipped),\n"
 	"the SMTP replies grouped by code, start, end, duration and rate, and\n"
 	"the uncertain deliveries (possibly sent when a run died: 'send\n"
-	"--resend-uncertain' sends them again). Without: one line per campaign.\n"
+	"--resend-uncertain' sends them again), then the unsubscribes by\n"
+	"method (one-click, page, mailto ...) as counts and shares of the\n"
+	"messages sent, and those undone. Without: one line per campaign.\n"
 	"\n"
 	"  -f, --format F   table (default) or json\n"
 	"  -h, --help       this text\n"
@@ -148,6 +150,77 @@ static void add_times(struct report *rp, const struct store_campaign *c,
 			 d, d > 0 ? (double)sent / d : 0);
 }
 
+/* ---- unsubscribes (bulletin serve, inbox) ---------------------------------- */
+
+struct unsub_report {
+	enum format fmt;
+	long long   sent;
+	long long   total;		/* unsubscribes, all methods */
+	struct buf  unsub, undo;	/* the rows of each kind */
+};
+
+static void add_row(enum format fmt, struct buf *out, const char *method,
+		    long long count, long long sent, int share)
+{
+	double part = sent ? (double)count / (double)sent : 0;
+
+	if (fmt == FMT_JSON) {
+		buf_adds(out, out->len ? "," : "");
+		json_add_string_or_null(out, method);
+		if (share)
+			buf_addf(out, ":{\"count\":%lld,\"share\":%.6f}", count, part);
+		else
+			buf_addf(out, ":%lld", count);
+	} else if (share) {
+		buf_addf(out, "  %-10s %8lld  %6.2f%%\n", method, count, 100 * part);
+	} else {
+		buf_addf(out, "  %-10s %8lld\n", method, count);
+	}
+}
+
+static int add_unsub_row(const struct store_unsub_count *c, void *arg)
+{
+	struct unsub_report *u = arg;
+	int unsub = !strcmp(c->type, "unsubscribe");
+
+	add_row(u->fmt, unsub ? &u->unsub : &u->undo, c->method, c->count,
+		u->sent, unsub);
+	if (unsub)
+		u->total += c->count;
+	return 0;
+}
+
+/*
+ * The campaign's unsubscribes by method, each as a count and as a share
+ * of the messages sent, and the ones undone from the confirmation page.
+ */
+static int add_unsubscribes(struct store *s, struct report *rp,
+			    const char *id, long long sent)
+{
+	struct unsub_report u = { rp->fmt, sent, 0, BUF_INIT, BUF_INIT };
+	int ret = -1;
+
+	if (store_unsub_counts(s, id, add_unsub_row, &u))
+		goto out;
+	if (rp->fmt == FMT_JSON) {
+		buf_addf(&rp->out, ",\"unsubscribed\":%lld,\"unsubscribes\":{%s}"
+			 ",\"resubscribes\":{%s}", u.total, u.unsub.data,
+			 u.undo.data);
+	} else {
+		buf_addf(&rp->out, "unsubscribes (share of %lld sent)\n%s", sent,
+			 u.unsub.data);
+		add_row(FMT_TABLE, &rp->out, "total", u.total, sent, 1);
+		if (u.undo.len)
+			buf_addf(&rp->out, "undone (resubscribed from the page)\n%s",
+				 u.undo.data);
+	}
+	ret = 0;
+out:
+	buf_release(&u.unsub);
+	buf_release(&u.undo);
+	return ret;
+}
+
 static int one(struct store *s, const char *id, enum format fmt)
 {
 	struct report rp = { fmt, BUF_INIT, 0 };
@@ -191,7 +264,10 @@ static int one(struct store *s, const char *id, enum format fmt)
 		 n[DLV_UNCERTAIN] ? "uncertain (possibly sent when a run died)\n" : "");
 	if (store_dlv_list(s, id, DLV_UNCERTAIN, add_uncertain, &rp))
 		goto out;
-	buf_adds(&rp.out, fmt == FMT_JSON ? "]}\n" : "");
+	buf_adds(&rp.out, fmt == FMT_JSON ? "]" : "");
+	if (add_unsubscribes(s, &rp, id, n[DLV_SENT]))
+		goto out;
+	buf_adds(&rp.out, fmt == FMT_JSON ? "}\n" : "");
 	fwrite(rp.out.data, 1, rp.out.len, stdout);
 	ret = 0;
 out:

@@ -158,7 +158,12 @@ static enum route find_route(const char *url)
 	return R_NONE;
 }
 
-/* The first call: headers are in, the body (if any) is not. */
+/*
+ * The first call: headers are in, the body (if any) is not. Only a body
+ * announced too large is answered now (and the connection closed);
+ * everything else on a later call, which libmicrohttpd needs in order
+ * to keep the connection alive.
+ */
 static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 			     const char *url, const char *method, void **con_cls)
 {
@@ -171,16 +176,8 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 	r->action = UNSUB_ONE_CLICK;
 	*con_cls = r;
 	atomic_fetch_add(&h->in_flight, 1);
-	if (r->route == R_NONE)
-		return reply_text(c, r, MHD_HTTP_NOT_FOUND, "not found\n");
-	if (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")) {
-		if (r->route == R_HEALTH)
-			return reply_text(c, r, MHD_HTTP_OK, "ok\n");
-		return MHD_YES;	/* answered below, on the last call */
-	}
-	if (strcmp(r->method, "POST") || r->route != R_UNSUB)
-		return reply_text(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
-				  "method not allowed\n");
+	if (r->route != R_UNSUB || strcmp(r->method, "POST"))
+		return MHD_YES;
 	len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					  MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (len && strtoull(len, NULL, 10) > h->max_body)
@@ -192,6 +189,26 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
+/* The last call: the whole request is in. */
+static enum MHD_Result answer(struct http_server *h, struct MHD_Connection *c,
+			      struct req *r, const char *url)
+{
+	int get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+	struct buf page = BUF_INIT;
+	unsigned status;
+
+	if (r->route == R_NONE)
+		return reply_text(c, r, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (r->route == R_HEALTH && get)
+		return reply_text(c, r, MHD_HTTP_OK, "ok\n");
+	if (r->route == R_HEALTH || (!get && strcmp(r->method, "POST")))
+		return reply_text(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "method not allowed\n");
+	status = (unsigned)unsub_handle(h->u, get ? UNSUB_SHOW : r->action,
+					url + 3, strlen(url + 3), &page);
+	return reply(c, r, status, "text/html; charset=utf-8", &page);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -199,9 +216,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
 	struct http_server *h = cls;
 	struct req *r = *con_cls;
-	struct buf page = BUF_INIT;
-	const char *token = url + 3;
-	unsigned status;
 
 	(void)version;
 	if (!r)
@@ -210,22 +224,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (*upload_size) {
-		r->body += *upload_size;
-		if (r->body > h->max_body)
-			return reply_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
-					  "request body too large\n");
-		if (r->pp && MHD_post_process(r->pp, upload, *upload_size) != MHD_YES) {
-			MHD_destroy_post_processor(r->pp);	/* malformed: ignore it */
-			r->pp = NULL;
-		}
-		*upload_size = 0;
-		return MHD_YES;
+	if (!*upload_size)
+		return answer(h, c, r, url);
+	r->body += *upload_size;
+	if (r->body > h->max_body) {
+		/* no response can be queued half-way through a body
+		 * (libmicrohttpd): close the connection */
+		r->status = MHD_HTTP_CONTENT_TOO_LARGE;
+		r->answered = 1;
+		return MHD_NO;
 	}
-	status = (unsigned)unsub_handle(h->u, strcmp(r->method, "POST") ?
-					UNSUB_SHOW : r->action, token,
-					strlen(token), &page);
-	return reply(c, r, status, "text/html; charset=utf-8", &page);
+	if (r->pp && MHD_post_process(r->pp, upload, *upload_size) != MHD_YES) {
+		MHD_destroy_post_processor(r->pp);	/* malformed: ignore it */
+		r->pp = NULL;
+	}
+	*upload_size = 0;
+	return MHD_YES;
 }
 
 /* Resolves "ADDR:PORT" (or "[ADDR]:PORT") into ss. */
@@ -283,8 +297,8 @@ struct http_server *http_start(const struct http_opts *o, struct unsub *u)
 		on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U,
-		MHD_OPTION_THREAD_POOL_SIZE, o->threads,
+		/* 1 is no pool: the polling thread answers */
+		MHD_OPTION_THREAD_POOL_SIZE, o->threads > 1 ? o->threads : 0U,
 		MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,

@@ -13,7 +13,10 @@
  *   GET|HEAD /healthz   "ok", for a reverse proxy
  *
  * 400 (a neutral page) for a bad token, 404 for other paths, 405 for
- * other methods, 413 for a body over max_body. No redirects, no cookies.
+ * other methods, 413 for a body announced over max_body (one that grows
+ * past it, chunked, has its connection closed). No redirects, no
+ * cookies. Connections over max_connections wait in the listen queue
+ * until one closes; over per_ip, they are closed at once.
  * Each request is logged to stderr in one line (time, method, path with
  * the token left out, status, duration); never a token or an address.
  *
