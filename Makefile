@@ -104,6 +104,8 @@ clang-check:
 
 demo: deps
 	$(MAKE) all
+	@# the unsubscribe links are signed: the first run makes the secret
+	test -f config/secret || ./bulletin -c config/bulletin.conf secret rotate
 	./bulletin -c config/bulletin.conf preview digests/2021-03 -o out
 	@echo "open out/2021-03.html in a browser, out/2021-03.eml in a mail client"
 	./bulletin -c config/bulletin.conf sub import subscribers/sample.csv
