@@ -63,6 +63,9 @@ build/asan/test_%: tests/unit/test_%.c $(ASAN_OBJ) | build/asan
 build/obj/render_bench: tests/bench/render_bench.c $(OBJ) | build/obj
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(OBJ) $(DEP_LIBS)
 
+build/obj/http_load: tests/bench/http_load.c | build/obj
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
 build/obj build/asan:
 	mkdir -p $@
 
@@ -111,7 +114,7 @@ demo: deps
 	./bulletin -c config/bulletin.conf sub import subscribers/sample.csv
 	./bulletin -c config/bulletin.conf sub list
 
-bench: bulletin
+bench: bulletin build/obj/http_load
 	@set -e; for b in tests/bench/bench_*.py; do $(PYTHON) $$b; done
 
 clean:

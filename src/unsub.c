@@ -61,13 +61,20 @@ static const char *const page_files[NPAGES] = {
 	[PAGE_INVALID] = "link-invalid.html.mustache",
 };
 
+/*
+ * A page rendered once at start-up, split where the address goes: only
+ * the address differs from one request to the next, so a request joins
+ * the pieces around it (rendering a page each time cost more than the
+ * rest of a GET).
+ */
+struct page_text {
+	struct buf *pieces;	/* n + 1 pieces around n addresses */
+	size_t      n;
+};
+
 struct unsub {
 	const struct token_key *key;
-	struct tmpl_dir        *dir;
-	const struct tmpl      *pages[NPAGES];
-	struct theme           *theme;
-	char                   *list_name;
-	char                   *postal_address;
+	struct page_text        pages[NPAGES];
 	/* the store connections not in use: a stack under pool_lock */
 	struct store          **stores;
 	int                     nstores, nfree;
@@ -78,20 +85,60 @@ struct unsub {
 	pthread_mutex_t         write_lock;
 };
 
+/* The stand-in for the address: no template text holds it, and HTML
+ * escaping leaves it as it is. */
+#define EMAIL_MARK "\x01email\x01"
+
+static void split_page(struct page_text *p, const struct buf *text)
+{
+	const char *at = text->data, *end = text->data + text->len, *m;
+
+	p->pieces = xcalloc(1, sizeof(*p->pieces));
+	while ((m = memmem(at, (size_t)(end - at), EMAIL_MARK,
+			   sizeof(EMAIL_MARK) - 1))) {
+		buf_add(&p->pieces[p->n], at, (size_t)(m - at));
+		p->pieces = xrealloc(p->pieces, (p->n + 2) * sizeof(*p->pieces));
+		buf_init(&p->pieces[++p->n], 0);
+		at = m + sizeof(EMAIL_MARK) - 1;
+	}
+	buf_add(&p->pieces[p->n], at, (size_t)(end - at));
+}
+
+/* Renders every page once with the config's words and the theme's. */
 static int load_pages(struct unsub *u, const struct config *c)
 {
-	struct buf path = BUF_INIT;
+	struct tmpl_dir *dir = tmpl_dir_new(c->templates_dir);
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct theme *theme;
+	struct tv *data = tv_map(), *nl;
+	int ret = -1;
 
-	u->dir = tmpl_dir_new(c->templates_dir);
-	for (int i = 0; i < NPAGES; i++) {
-		u->pages[i] = tmpl_dir_load(u->dir, page_files[i]);
-		if (!u->pages[i])
-			return -1;
-	}
 	buf_addf(&path, "%s/theme.ini", c->templates_dir);
-	u->theme = theme_load(path.data);
+	theme = theme_load(path.data);
+	if (!theme)
+		goto out;
+	tv_set(data, "labels", theme_labels(theme));
+	nl = tv_set(data, "newsletter", tv_map());
+	tv_set_str(nl, "name", c->name);
+	tv_set_str(nl, "postal_address", c->postal_address);
+	for (int i = 0; i < NPAGES; i++) {
+		const struct tmpl *t = tmpl_dir_load(dir, page_files[i]);
+
+		if (!t)
+			goto out;
+		tv_set_str(data, "email", i == PAGE_INVALID ? NULL : EMAIL_MARK);
+		buf_reset(&text);
+		tmpl_render(t, data, &text);
+		split_page(&u->pages[i], &text);
+	}
+	ret = 0;
+out:
+	tv_free(data);
+	theme_free(theme);
+	tmpl_dir_free(dir);
 	buf_release(&path);
-	return u->theme ? 0 : -1;
+	buf_release(&text);
+	return ret;
 }
 
 struct unsub *unsub_new(const struct config *c, const struct token_key *k,
@@ -100,8 +147,6 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 	struct unsub *u = xcalloc(1, sizeof(*u));
 
 	u->key = k;
-	u->list_name = xstrdup(c->name);
-	u->postal_address = xstrdup(c->postal_address);
 	pthread_mutex_init(&u->pool_lock, NULL);
 	pthread_cond_init(&u->pool_cond, NULL);
 	pthread_mutex_init(&u->write_lock, NULL);
@@ -127,10 +172,11 @@ void unsub_free(struct unsub *u)
 	for (int i = 0; i < u->nstores; i++)
 		store_close(u->stores[i]);
 	free(u->stores);
-	tmpl_dir_free(u->dir);
-	theme_free(u->theme);
-	free(u->list_name);
-	free(u->postal_address);
+	for (int i = 0; i < NPAGES; i++) {
+		for (size_t j = 0; u->pages[i].pieces && j <= u->pages[i].n; j++)
+			buf_release(&u->pages[i].pieces[j]);
+		free(u->pages[i].pieces);
+	}
 	pthread_mutex_destroy(&u->pool_lock);
 	pthread_cond_destroy(&u->pool_cond);
 	pthread_mutex_destroy(&u->write_lock);
@@ -157,19 +203,17 @@ static void give_store(struct unsub *u, struct store *s)
 	pthread_mutex_unlock(&u->pool_lock);
 }
 
-/* Renders page p for email (NULL on the neutral pages). */
+/* Appends page p with email (HTML-escaped) where the address goes. */
 static void render(const struct unsub *u, enum page p, const char *email,
 		   struct buf *out)
 {
-	struct tv *data = tv_map(), *nl;
+	const struct page_text *t = &u->pages[p];
 
-	tv_set(data, "labels", theme_labels(u->theme));
-	nl = tv_set(data, "newsletter", tv_map());
-	tv_set_str(nl, "name", u->list_name);
-	tv_set_str(nl, "postal_address", u->postal_address);
-	tv_set_str(data, "email", email);
-	tmpl_render(u->pages[p], data, out);
-	tv_free(data);
+	for (size_t i = 0; i <= t->n; i++) {
+		if (i)
+			html_escape(out, email, strlen(email));
+		buf_add(out, t->pieces[i].data, t->pieces[i].len);
+	}
 }
 
 /* ---- requests ----------------------------------------------------------- */
