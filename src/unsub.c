@@ -80,9 +80,26 @@ struct unsub {
 	int                     nstores, nfree;
 	pthread_mutex_t         pool_lock;
 	pthread_cond_t          pool_cond;
-	/* one writer at a time: SQLite would serialise the writers anyway,
-	 * but through its busy handler, which sleeps milliseconds */
-	pthread_mutex_t         write_lock;
+	/* Changes wait in a queue; one of the waiting threads (the leader)
+	 * writes all that are queued in one transaction, then the next lot:
+	 * a commit costs far more than the change itself, and one writer
+	 * at a time keeps SQLite's busy handler (which sleeps
+	 * milliseconds) out of the way. */
+	pthread_mutex_t         queue_lock;
+	pthread_cond_t          queue_done;
+	struct job             *queue;
+	int                     leading;
+};
+
+/* A change waiting for the leader. */
+struct job {
+	enum unsub_action   action;
+	long long           id;
+	const char         *campaign;	/* "" for none */
+	enum store_outcome  outcome;
+	int                 rc;		/* 0, or -1: the database failed */
+	int                 done;
+	struct job         *next;
 };
 
 /* The stand-in for the address: no template text holds it, and HTML
@@ -149,7 +166,8 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 	u->key = k;
 	pthread_mutex_init(&u->pool_lock, NULL);
 	pthread_cond_init(&u->pool_cond, NULL);
-	pthread_mutex_init(&u->write_lock, NULL);
+	pthread_mutex_init(&u->queue_lock, NULL);
+	pthread_cond_init(&u->queue_done, NULL);
 	u->stores = xcalloc((size_t)connections, sizeof(*u->stores));
 	if (load_pages(u, c))
 		goto fail;
@@ -179,7 +197,8 @@ void unsub_free(struct unsub *u)
 	}
 	pthread_mutex_destroy(&u->pool_lock);
 	pthread_cond_destroy(&u->pool_cond);
-	pthread_mutex_destroy(&u->write_lock);
+	pthread_mutex_destroy(&u->queue_lock);
+	pthread_cond_destroy(&u->queue_done);
 	free(u);
 }
 
@@ -218,24 +237,80 @@ static void render(const struct unsub *u, enum page p, const char *email,
 
 /* ---- requests ----------------------------------------------------------- */
 
+static int apply(struct store *s, struct job *j)
+{
+	struct store_why why = {
+		j->action == UNSUB_ONE_CLICK ? "one-click" : "page", NULL,
+		*j->campaign ? j->campaign : NULL };
+
+	if (j->action == UNSUB_UNDO)
+		return store_undo_unsub_by_id(s, j->id, &why, &j->outcome);
+	return store_unsub_by_id(s, j->id, &why, &j->outcome);
+}
+
+/* Writes the jobs in one transaction, all or none; *jobs (newest
+ * first) is turned around first, to write them in the order they came. */
+static void write_batch(struct store *s, struct job **jobs)
+{
+	struct job *order = NULL, *j, *next;
+	int rc = store_begin(s);
+
+	for (j = *jobs; j; j = next) {
+		next = j->next;
+		j->next = order;
+		order = j;
+	}
+	*jobs = order;
+	for (j = order; j && !rc; j = j->next)
+		rc = apply(s, j);
+	if (!rc)
+		rc = store_commit(s);
+	else
+		store_rollback(s);
+	for (j = order; j; j = j->next)
+		j->rc = rc;
+}
+
+/* The leader: writes what is queued until the queue is empty. Called
+ * and returns with queue_lock held. */
+static void lead(struct unsub *u, struct store *s)
+{
+	u->leading = 1;
+	while (u->queue) {
+		struct job *batch = u->queue, *j, *next;
+
+		u->queue = NULL;
+		pthread_mutex_unlock(&u->queue_lock);
+		write_batch(s, &batch);
+		pthread_mutex_lock(&u->queue_lock);
+		for (j = batch; j; j = next) {
+			next = j->next;	/* j lives on its waiter's stack */
+			j->done = 1;
+		}
+		pthread_cond_broadcast(&u->queue_done);
+	}
+	u->leading = 0;
+}
+
 /* Does what a POST asks; *p receives the page to show. 0 or -1. */
 static int change(struct unsub *u, struct store *s, enum unsub_action a,
 		  long long id, const char *campaign, enum page *p)
 {
-	struct store_why why = { a == UNSUB_ONE_CLICK ? "one-click" : "page",
-				 NULL, *campaign ? campaign : NULL };
-	enum store_outcome outcome;
-	int rc;
+	struct job j = { a, id, campaign, STORE_UNCHANGED, 0, 0, NULL };
 
-	pthread_mutex_lock(&u->write_lock);
-	if (a == UNSUB_UNDO)
-		rc = store_undo_unsub_by_id(s, id, &why, &outcome);
-	else
-		rc = store_unsub_by_id(s, id, &why, &outcome);
-	pthread_mutex_unlock(&u->write_lock);
-	if (rc)
+	pthread_mutex_lock(&u->queue_lock);
+	j.next = u->queue;
+	u->queue = &j;
+	while (!j.done) {
+		if (!u->leading)
+			lead(u, s);
+		else
+			pthread_cond_wait(&u->queue_done, &u->queue_lock);
+	}
+	pthread_mutex_unlock(&u->queue_lock);
+	if (j.rc)
 		return -1;
-	if (outcome == STORE_NOT_FOUND)
+	if (j.outcome == STORE_NOT_FOUND)
 		*p = PAGE_INVALID;	/* erased between the check and now */
 	else
 		*p = a == UNSUB_UNDO ? PAGE_UNDONE : PAGE_DONE;
