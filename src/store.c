@@ -115,6 +115,32 @@ static const char *const migrations[] = {
 	"CREATE INDEX deliveries_state ON deliveries(campaign_id, state);"
 	"CREATE INDEX deliveries_due ON deliveries(campaign_id, next_attempt)"
 	"  WHERE state = 'deferred';",
+	/* 3 (the inbox branch; renumber when merging after others): what
+	 * came back. bounces logs each bounce and complaint read (the
+	 * report counts them per campaign); bounce_scores keeps each
+	 * subscriber's soft-bounce score; the index ties a returned
+	 * message to its delivery by Message-ID. */
+	"CREATE INDEX deliveries_message_id ON deliveries(message_id)"
+	"  WHERE message_id IS NOT NULL;"
+	"CREATE TABLE bounces ("
+	"  id            INTEGER PRIMARY KEY,"
+	"  subscriber_id INTEGER NOT NULL"
+	"                REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"  campaign_id   TEXT REFERENCES campaigns(id) ON DELETE SET NULL,"
+	"  kind          TEXT NOT NULL CHECK (kind = 'hard' OR kind = 'soft'"
+	"                OR kind = 'complaint'),"
+	"  status        TEXT,"
+	"  created       TEXT NOT NULL"
+	");"
+	"CREATE INDEX bounces_campaign ON bounces(campaign_id)"
+	"  WHERE campaign_id IS NOT NULL;"
+	"CREATE INDEX bounces_subscriber ON bounces(subscriber_id);"
+	"CREATE TABLE bounce_scores ("
+	"  subscriber_id INTEGER PRIMARY KEY"
+	"                REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"  score         INTEGER NOT NULL,"
+	"  last_day      TEXT NOT NULL"	/* "2026-11-03": one point a day */
+	");",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -135,6 +161,9 @@ enum query {
 	Q_DLV_CLAIM, Q_DLV_RESULT, Q_DLV_SENT_SINCE, Q_DLV_LIST,
 	/* the unsubscribe endpoint and its report */
 	Q_SUB_BY_ID, Q_CAMP_EXISTS, Q_UNSUB_BY_METHOD,
+	/* the inbox */
+	Q_IB_BY_MSGID, Q_IB_DLV_EXISTS, Q_IB_RECORD, Q_IB_SCORE_GET,
+	Q_IB_SCORE_PUT, Q_IB_COUNTS,
 	NQUERIES
 };
 
@@ -284,6 +313,28 @@ static const char *const sql[NQUERIES] = {
 		"SELECT type, method, count(*) FROM events WHERE campaign_id = ?1"
 		" AND type IN ('unsubscribe', 'resubscribe')"
 		" GROUP BY type, method ORDER BY type DESC, method",
+	[Q_IB_BY_MSGID] =
+		"SELECT campaign_id, subscriber_id FROM deliveries"
+		" WHERE message_id = ?1 LIMIT 1",
+	[Q_IB_DLV_EXISTS] =
+		"SELECT 1 FROM deliveries WHERE campaign_id = ?1"
+		" AND subscriber_id = ?2",
+	[Q_IB_RECORD] =
+		"INSERT INTO bounces (subscriber_id, campaign_id, kind, status,"
+		" created) VALUES (?1, (SELECT id FROM campaigns WHERE id = ?2),"
+		" ?3, ?4, ?5)",
+	/* the score, and the days since its last point */
+	[Q_IB_SCORE_GET] =
+		"SELECT score, julianday(?2) - julianday(last_day)"
+		" FROM bounce_scores WHERE subscriber_id = ?1",
+	[Q_IB_SCORE_PUT] =
+		"INSERT OR REPLACE INTO bounce_scores (subscriber_id, score,"
+		" last_day) VALUES (?1, ?2, ?3)",
+	[Q_IB_COUNTS] =
+		"SELECT count(DISTINCT iif(kind = 'hard', subscriber_id, NULL)),"
+		" count(DISTINCT iif(kind = 'soft', subscriber_id, NULL)),"
+		" count(DISTINCT iif(kind = 'complaint', subscriber_id, NULL))"
+		" FROM bounces WHERE campaign_id = ?1",
 };
 
 struct store {
@@ -1777,4 +1828,200 @@ int store_unsub_counts(struct store *s, const char *campaign,
 		return -1;
 	bind_text(st, 1, campaign);
 	return walk(s, st, each_unsub, &cb, arg);
+}
+
+/* ---- the inbox ---------------------------------------------------------- */
+
+int store_dlv_by_message_id(struct store *s, const char *message_id,
+			    char campaign[65], long long *subscriber_id)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_BY_MSGID);
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, message_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(campaign, 65, "%s", col_text(st, 0));
+		*subscriber_id = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
+}
+
+int store_dlv_exists(struct store *s, const char *campaign,
+		     long long subscriber_id)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_DLV_EXISTS);
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	sqlite3_bind_int64(st, 2, subscriber_id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
+}
+
+static int record_bounce(struct store *s, long long id, const char *kind,
+			 const struct store_why *why)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_RECORD);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, why->campaign);
+	bind_text(st, 3, kind);
+	bind_text(st, 4, why->detail);
+	bind_text(st, 5, now(s));
+	return run(s, st);
+}
+
+static int may_bounce(enum sub_status cur)
+{
+	return suppress_applies(cur, SUB_BOUNCED);
+}
+
+static int may_complain(enum sub_status cur)
+{
+	return suppress_applies(cur, SUB_COMPLAINED);
+}
+
+int store_hard_bounce(struct store *s, long long id,
+		      const struct store_why *why, enum store_outcome *outcome)
+{
+	int own, ret;
+
+	if (tx_enter(s, &own))
+		return -1;
+	ret = change_by_id(s, id, SUB_BOUNCED, may_bounce, "bounce", why,
+			   outcome);
+	if (!ret && *outcome != STORE_NOT_FOUND)
+		ret = record_bounce(s, id, "hard", why);
+	return tx_leave(s, own, ret);
+}
+
+int store_complaint(struct store *s, long long id,
+		    const struct store_why *why, enum store_outcome *outcome)
+{
+	int own, ret;
+
+	if (tx_enter(s, &own))
+		return -1;
+	ret = change_by_id(s, id, SUB_COMPLAINED, may_complain, "complaint",
+			   why, outcome);
+	if (!ret && *outcome != STORE_NOT_FOUND)
+		ret = record_bounce(s, id, "complaint", why);
+	return tx_leave(s, own, ret);
+}
+
+/* Reads the score: *score and *days (since the last point; a large
+ * number when there is none). 0 or -1. */
+static int score_get(struct store *s, long long id, const char *day,
+		     long *score, double *days)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_SCORE_GET);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, day);
+	rc = sqlite3_step(st);
+	*score = 0;
+	*days = 1e9;
+	if (rc == SQLITE_ROW) {
+		*score = (long)sqlite3_column_int64(st, 0);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			*days = sqlite3_column_double(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+						     : db_error(s, "cannot read");
+}
+
+static int score_put(struct store *s, long long id, long score,
+		     const char *day)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_SCORE_PUT);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, score);
+	bind_text(st, 3, day);
+	return run(s, st);
+}
+
+/* The score after a soft bounce on day: stale ones are forgotten, one
+ * point a day at most. */
+static long next_score(long score, double days,
+		       const struct store_soft_rules *r)
+{
+	if (days > (double)r->stale_days)
+		score = 0;
+	if (days >= 1 || days < 0)
+		score += 1;
+	return score;
+}
+
+int store_soft_bounce(struct store *s, long long id, const char *day,
+		      const struct store_soft_rules *r,
+		      const struct store_why *why, long *score,
+		      enum store_outcome *outcome)
+{
+	enum sub_status cur;
+	double days;
+	int own, ret, found;
+
+	*outcome = STORE_NOT_FOUND;
+	if (tx_enter(s, &own))
+		return -1;
+	ret = found = store_sub_by_id(s, id, NULL, &cur);
+	if (found == 1)
+		ret = score_get(s, id, day, score, &days);
+	if (found == 1 && !ret) {
+		long was = *score;
+
+		*score = next_score(*score, days, r);
+		*outcome = *score != was ? STORE_UPDATED : STORE_UNCHANGED;
+		ret = record_bounce(s, id, "soft", why);
+		if (!ret && *score != was)
+			ret = score_put(s, id, *score, day);
+		if (!ret && *score >= r->threshold &&
+		    suppress_applies(cur, SUB_BOUNCED)) {
+			struct store_why w = *why;
+
+			w.detail = "soft bounces";
+			ret = change_by_id(s, id, SUB_BOUNCED, may_bounce,
+					   "bounce", &w, outcome);
+		}
+	}
+	return tx_leave(s, own, ret < 0 ? -1 : 0);
+}
+
+int store_bounce_counts(struct store *s, const char *campaign,
+			long long *hard, long long *soft, long long *complaints)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_COUNTS);
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*hard = sqlite3_column_int64(st, 0);
+		*soft = sqlite3_column_int64(st, 1);
+		*complaints = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s, "cannot read");
 }

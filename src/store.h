@@ -465,4 +465,56 @@ int store_unsub_counts(struct store *s, const char *campaign,
 		       int (*fn)(const struct store_unsub_count *c, void *arg),
 		       void *arg);
 
+/* ---- the inbox: what comes back ----------------------------------------- */
+
+/*
+ * The delivery whose message had this Message-ID (without <>): 1 with
+ * its campaign (copied into campaign[65]) and subscriber, 0 when no
+ * delivery has it, -1 after error().
+ */
+int store_dlv_by_message_id(struct store *s, const char *message_id,
+			    char campaign[65], long long *subscriber_id);
+
+/* 1 if campaign has a delivery to subscriber_id, 0 if not, -1. */
+int store_dlv_exists(struct store *s, const char *campaign,
+		     long long subscriber_id);
+
+/*
+ * A hard bounce (a complaint) of subscriber id: status bounced
+ * (complained) with its event carrying why (method "inbox", detail the
+ * status or the feedback type, campaign or NULL), unless the status
+ * stays (complained is final; unsubscribed is not made bounced), and a
+ * row in the bounce log that `report` counts in any case. *outcome:
+ * STORE_UPDATED, STORE_UNCHANGED or STORE_NOT_FOUND. Returns 0 or -1.
+ */
+int store_hard_bounce(struct store *s, long long id,
+		      const struct store_why *why, enum store_outcome *outcome);
+int store_complaint(struct store *s, long long id,
+		    const struct store_why *why, enum store_outcome *outcome);
+
+/* How soft bounces add up (the [inbox] keys). */
+struct store_soft_rules {
+	long threshold;		/* this score makes the subscriber bounced */
+	long stale_days;	/* a score with no point for longer is forgotten */
+};
+
+/*
+ * A soft bounce of subscriber id on day ("2026-11-03", UTC): logged;
+ * the score gains one point unless it already gained one that day, and
+ * starts again from zero when its last point is more than
+ * r->stale_days old; at r->threshold the subscriber is made bounced
+ * (event detail "soft bounces"). *score receives the score. *outcome:
+ * STORE_UPDATED (the score or the status changed), STORE_UNCHANGED,
+ * STORE_NOT_FOUND. Returns 0 or -1.
+ */
+int store_soft_bounce(struct store *s, long long id, const char *day,
+		      const struct store_soft_rules *r,
+		      const struct store_why *why, long *score,
+		      enum store_outcome *outcome);
+
+/* The campaign's subscribers with a hard bounce, a soft bounce, a
+ * complaint logged. Returns 0 or -1. */
+int store_bounce_counts(struct store *s, const char *campaign,
+			long long *hard, long long *soft, long long *complaints);
+
 #endif
