@@ -40,5 +40,6 @@ int cmd_send(int argc, char **argv, struct ctx *ctx);
 int cmd_report(int argc, char **argv, struct ctx *ctx);
 int cmd_secret(int argc, char **argv, struct ctx *ctx);
 int cmd_serve(int argc, char **argv, struct ctx *ctx);
+int cmd_inbox(int argc, char **argv, struct ctx *ctx);
 
 #endif

@@ -57,6 +57,10 @@ static const struct key keys[] = {
 	K("templates", "allow-raw-html", KEY_BOOL, allow_raw_html, "false"),
 	K("tokens", "secret-file", KEY_STRING, secret_file, "config/secret"),
 	K("tokens", "grace-days", KEY_LONG, grace_days, "90"),
+	K("inbox", "trust-unverified", KEY_BOOL, inbox_trust_unverified, "false"),
+	K("inbox", "soft-bounce-threshold", KEY_LONG, inbox_soft_threshold, "5"),
+	K("inbox", "soft-bounce-stale-days", KEY_LONG, inbox_soft_stale_days, "7"),
+	K("inbox", "soft-bounce-interval-days", KEY_LONG, inbox_soft_interval_days, "1"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

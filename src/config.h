@@ -49,6 +49,11 @@ struct config {
 	/* [tokens] */
 	char *secret_file;	/* config/secret, mode 0600 */
 	long  grace_days;	/* a rotated-out secret is accepted this long */
+	/* [inbox] */
+	int   inbox_trust_unverified;	/* act on bounces no VERP tag or Message-ID ties to us */
+	long  inbox_soft_threshold;	/* soft-bounce score that makes a bounce hard */
+	long  inbox_soft_stale_days;	/* a score with no new point for longer is forgotten */
+	long  inbox_soft_interval_days;	/* at most one point per this many days */
 
 	char *path;		/* the file this was read from */
 	char *from_domain;	/* the domain of from's address, lower-cased */

@@ -34,6 +34,8 @@ static const struct command commands[] = {
 	  "answer the unsubscribe links and one-click unsubscribes (HTTP)" },
 	{ "secret", cmd_secret, NEED_CONFIG | NEED_ARGS,
 	  "rotate the secret that signs unsubscribe tokens" },
+	{ "inbox", cmd_inbox, NEED_STORE | NEED_ARGS,
+	  "apply bounces, complaints and mailto unsubscribes from a Maildir" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1961,13 +1961,13 @@ static int score_put(struct store *s, long long id, long score,
 }
 
 /* The score after a soft bounce on day: stale ones are forgotten, one
- * point a day at most. */
+ * point per interval at most. */
 static long next_score(long score, double days,
 		       const struct store_soft_rules *r)
 {
 	if (days > (double)r->stale_days)
 		score = 0;
-	if (days >= 1 || days < 0)
+	if (days >= (double)r->interval_days || days < 0)
 		score += 1;
 	return score;
 }

@@ -496,11 +496,13 @@ int store_complaint(struct store *s, long long id,
 struct store_soft_rules {
 	long threshold;		/* this score makes the subscriber bounced */
 	long stale_days;	/* a score with no point for longer is forgotten */
+	long interval_days;	/* at most one point per this many days */
 };
 
 /*
  * A soft bounce of subscriber id on day ("2026-11-03", UTC): logged;
- * the score gains one point unless it already gained one that day, and
+ * the score gains one point unless it gained one less than
+ * r->interval_days ago (1: one a day), and
  * starts again from zero when its last point is more than
  * r->stale_days old; at r->threshold the subscriber is made bounced
  * (event detail "soft bounces"). *score receives the score. *outcome:
