@@ -35,7 +35,16 @@ static const struct intro intros[] = {
 	{ "the following addresses had permanent fatal errors", "sendmail", SHAPE_HARD },
 	{ "the following addresses had transient non-fatal errors", "sendmail", SHAPE_SOFT },
 	{ "here is your list of failed recipients", "sendmail", SHAPE_HARD },
-	{ "could not be delivered to one or more recipients", "postfix", SHAPE_NONE },
+	{ "this is the mail system at host", "postfix", SHAPE_NONE },
+	{ "this is the postfix program at host", "postfix", SHAPE_NONE },
+	{ "could not be delivered to one or more", "postfix", SHAPE_NONE },
+	{ "has not yet been delivered to all its recipients", "exim", SHAPE_SOFT },
+	{ "your mail was not delivered to the following address", "qmail", SHAPE_HARD },
+	{ "wasn't able to deliver your message to the following", "qmail", SHAPE_HARD },
+	{ "was not delivered to:", "domino", SHAPE_HARD },
+	{ "to the following recipients was aborted", "generic", SHAPE_HARD },
+	{ "delivery failed", "smtp32", SHAPE_HARD },
+	{ "your message to:", "generic", SHAPE_NONE },
 	{ "delivery has failed to these recipients or groups", "microsoft", SHAPE_HARD },
 	{ "the following recipient(s) could not be reached", "microsoft", SHAPE_HARD },
 	{ "did not reach the following recipient", "microsoft", SHAPE_HARD },
@@ -180,6 +189,34 @@ static void read_list(struct shape *s, const char *p, const char *end,
 	}
 }
 
+/*
+ * qmail and Postfix without their introduction (translated or
+ * rewritten by a provider): each failed address on a line of its own as
+ * "<user@host>:", the reason after it or below.
+ */
+static void angle_colon(struct shape *s, const char *p, const char *end,
+			const char *ignore_domain)
+{
+	while (p < end) {
+		size_t len;
+		const char *line = p, *gt;
+
+		p = next_line(p, end, &len);
+		if (len > 3 && any_ci(line, len, ends, 2))
+			break;	/* "below this line is a copy", "original message" */
+		if (len < 5 || line[0] != '<')
+			continue;
+		gt = memchr(line, '>', len);
+		if (gt && gt + 1 < line + len && gt[1] == ':' &&
+		    memchr(line, '@', (size_t)(gt - line)))
+			collect(s, line, (size_t)(gt + 1 - line), ignore_domain);
+	}
+	if (s->n) {
+		s->mta = "qmail";
+		s->verdict = SHAPE_NONE;
+	}
+}
+
 enum shape_verdict shape_parse(const char *text, size_t len,
 			       const char *ignore_domain, struct shape *s)
 {
@@ -209,9 +246,15 @@ enum shape_verdict shape_parse(const char *text, size_t len,
 	}
 	if (!s->mta || !s->n) {
 		memset(s, 0, sizeof(*s));
+		angle_colon(s, text, end, ignore_domain);
+	}
+	if (!s->mta || !s->n) {
+		memset(s, 0, sizeof(*s));
 		return SHAPE_NONE;
 	}
-	dsn_status_find(text, len, s->status);
+	/* in prose, only a failure's code: "2.0.13" is a version number */
+	if (dsn_status_find(text, len, s->status) && s->status[0] == '2')
+		s->status[0] = '\0';
 	if (s->verdict == SHAPE_NONE || s->verdict == SHAPE_HARD) {
 		if (s->status[0] == '4' || (!s->status[0] && shape_text_soft(text, len)))
 			s->verdict = SHAPE_SOFT;

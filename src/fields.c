@@ -99,6 +99,9 @@ int fields_address(const char *s, char *out, size_t size)
 		;
 	while (e > at + 1 && e[-1] == '.')
 		e--;
+	/* Exchange writes "SMTP=user@host" and "[SMTP:user@host]" */
+	if (at - b > 5 && !strncasecmp(b, "smtp=", 5))
+		b += 5;
 	if (b == at || e == at + 1 || (size_t)(e - b) >= size)
 		return 0;
 	memcpy(out, b, (size_t)(e - b));

@@ -362,6 +362,13 @@ void inbox_read(const char *msg, size_t len, const char *our_domain,
 	g->text = (struct buf)BUF_INIT;
 	if (len > INBOX_MAX_MESSAGE)
 		goto out;
+	if (len > 5 && !memcmp(msg, "From ", 5)) {
+		/* an mbox separator some delivery agents keep */
+		const char *nl = memchr(msg, '\n', len);
+
+		len -= nl ? (size_t)(nl + 1 - msg) : len;
+		msg = nl ? nl + 1 : msg + len;
+	}
 	read_header(msg, len, g);
 	if (mailmime_parse(msg, len, &idx, &mime) != MAILIMF_NO_ERROR)
 		goto out;
