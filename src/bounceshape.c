@@ -44,6 +44,9 @@ static const struct intro intros[] = {
 	{ "was not delivered to:", "domino", SHAPE_HARD },
 	{ "to the following recipients was aborted", "generic", SHAPE_HARD },
 	{ "delivery failed", "smtp32", SHAPE_HARD },
+	{ "undeliverable to", "smtp32", SHAPE_HARD },
+	{ "to the following recipients failed", "generic", SHAPE_HARD },
+	{ "was automatically rejected", "dovecot", SHAPE_HARD },
 	{ "your message to:", "generic", SHAPE_NONE },
 	{ "delivery has failed to these recipients or groups", "microsoft", SHAPE_HARD },
 	{ "the following recipient(s) could not be reached", "microsoft", SHAPE_HARD },
@@ -169,8 +172,7 @@ static void collect(struct shape *s, const char *line, size_t len,
 static void read_list(struct shape *s, const char *p, const char *end,
 		      const char *ignore_domain)
 {
-	int seen_blank_after = 0;
-
+	/* blank lines do not end it: Yahoo puts one between addresses */
 	for (int i = 0; i < SHAPE_WINDOW && p < end; i++) {
 		size_t len;
 		const char *line = p;
@@ -178,13 +180,7 @@ static void read_list(struct shape *s, const char *p, const char *end,
 		p = next_line(p, end, &len);
 		if (any_ci(line, len, ends, sizeof(ends) / sizeof(ends[0])))
 			return;
-		if (blank(line, len)) {
-			/* a list ends at the second blank line after it began */
-			if (s->n && seen_blank_after++)
-				return;
-			continue;
-		}
-		if (memchr(line, '@', len))
+		if (!blank(line, len) && memchr(line, '@', len))
 			collect(s, line, len, ignore_domain);
 	}
 }
@@ -235,11 +231,10 @@ enum shape_verdict shape_parse(const char *text, size_t len,
 				continue;
 			s->mta = intros[i].mta;
 			s->verdict = intros[i].verdict;
-			/* the address may be on the introduction's own line */
-			hit += strlen(intros[i].phrase);
-			if (memchr(hit, '@', (size_t)(line + llen - hit)))
-				collect(s, hit, (size_t)(line + llen - hit),
-					ignore_domain);
+			/* the address may be on the introduction's own line,
+			 * before the phrase or after it */
+			if (memchr(line, '@', llen))
+				collect(s, line, llen, ignore_domain);
 			read_list(s, p, end, ignore_domain);
 			break;
 		}

@@ -45,7 +45,8 @@ int dsn_status_find(const char *s, size_t len, char out[12])
 static enum dsn_action action_parse(const char *v)
 {
 	static const struct { const char *name; enum dsn_action a; } names[] = {
-		{ "failed", DSN_FAILED }, { "delayed", DSN_DELAYED },
+		/* "failure": NTMail and others */
+		{ "fail", DSN_FAILED }, { "delayed", DSN_DELAYED },
 		{ "delivered", DSN_DELIVERED }, { "relayed", DSN_RELAYED },
 		{ "expanded", DSN_EXPANDED },
 	};

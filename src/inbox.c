@@ -305,7 +305,9 @@ static void from_dsn(struct inbox_msg *m, const struct dsn *d)
 
 		if (!h && !s)
 			continue;	/* delivered, relayed, expanded */
-		copy_rcpt(m, r->final[0] ? r->final : r->original);
+		/* Original-Recipient is the address as we gave it; Final-
+		 * Recipient may be rewritten (an alias, a local host) */
+		copy_rcpt(m, r->original[0] ? r->original : r->final);
 		if ((h && !hard) || (s && !hard && !soft))
 			snprintf(m->status, sizeof(m->status), "%s", r->status);
 		hard |= h;
@@ -329,6 +331,17 @@ static void from_arf(struct inbox_msg *m, const struct arf *a)
 		add_to(m, a->original_from);
 }
 
+/* True if addr is one the message was delivered to: the bounce
+ * address (a list's own, in forwarded bounces), not a failed
+ * recipient. */
+static int delivered_to(const struct inbox_msg *m, const char *addr)
+{
+	for (size_t i = 0; i < m->nto; i++)
+		if (!strcasecmp(m->to[i], addr))
+			return 1;
+	return 0;
+}
+
 static int from_shape(struct inbox_msg *m, const struct buf *text,
 		      const char *our_domain)
 {
@@ -341,6 +354,11 @@ static int from_shape(struct inbox_msg *m, const struct buf *text,
 		m->kind = s->verdict == SHAPE_SOFT ? INBOX_SOFT : INBOX_HARD;
 		snprintf(m->status, sizeof(m->status), "%s", s->status);
 		for (size_t i = 0; i < s->n; i++)
+			if (!delivered_to(m, s->rcpt[i]))
+				copy_rcpt(m, s->rcpt[i]);
+		/* unless it names nobody else (Exchange copies the failed
+		 * address into X-Original-To) */
+		for (size_t i = 0; !m->nrcpt && i < s->n; i++)
 			copy_rcpt(m, s->rcpt[i]);
 		/* an original inline in the prose (qmail, Exim) */
 		original_fields(m, text->data, text->len);
