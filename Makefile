@@ -39,7 +39,8 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libcurl4-gnutls-dev libetpan-dev libcmark-dev libsqlite3-dev \
 	libyaml-dev libinih-dev libmicrohttpd-dev libgnutls28-dev libidn2-dev \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
-	chromium fonts-noto-cjk spamassassin time
+	chromium fonts-noto-cjk spamassassin time \
+	python3-flufl.bounce libsisimai-perl
 
 .PHONY: all deps check unit unit-asan integration clang-check demo bench clean
 
