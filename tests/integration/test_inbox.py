@@ -2,9 +2,13 @@
 unsubscribes read from a Maildir and applied to the store."""
 
 import email
+import os
+import smtplib
 import mailbox
 import shutil
+import tempfile
 from email import policy
+from pathlib import Path
 
 import pytest
 
@@ -339,3 +343,73 @@ def test_hostile_messages_are_left_in_place(project, sent, box):
     assert all(not r["verified"] for r in rows)
     assert {e: sub_status(project, e) for e, _ in PEOPLE} == {
         e: "active" for e, _ in PEOPLE}
+
+
+# ---- real DSNs from Postfix ----------------------------------------------------
+
+@pytest.fixture
+def postfix():
+    from postfix import POSTFIX, Postfix
+    if not shutil.which(POSTFIX) and not os.path.exists(POSTFIX):
+        pytest.skip("postfix is not installed (make deps)")
+    # its daemons run as postfix and nobody: a folder they can reach
+    root = Path(tempfile.mkdtemp(prefix="bulletin-postfix-"))
+    os.chmod(root, 0o755)
+    pf = Postfix(root)
+    try:
+        pf.start()
+        yield pf
+    finally:
+        pf.stop()
+        shutil.rmtree(root)
+
+
+def outbox_message(project, rcpt):
+    box = mailbox.Maildir(project.path / "subscribers" / "outbox",
+                          factory=None, create=False)
+    for key in box.keys():
+        raw = box.get_bytes(key)
+        msg = email.message_from_bytes(raw, policy=policy.default)
+        if msg["To"].addresses[0].addr_spec == rcpt:
+            return raw
+    raise AssertionError(f"nothing sent to {rcpt}")
+
+
+def test_real_postfix_dsns(project, sent, postfix):
+    """Postfix bounces our messages to an unknown local user back into a
+    Maildir: by the VERP envelope sender, by the returned Message-ID,
+    and one forged (a made-up message naming a subscriber)."""
+    ada_id, _ = sent["ada@example.org"]
+    bob_id, _ = sent["bob@example.org"]
+    forged = (f"From: digest@{DOMAIN}\r\nTo: cy@example.org\r\n"
+              f"Message-ID: <2021-03.3.000000000000@{DOMAIN}>\r\n"
+              "Subject: Best of arXiv\r\n\r\nhi\r\n").encode()
+    with smtplib.SMTP("127.0.0.1", postfix.port, timeout=30) as s:
+        s.sendmail(verp_address(ada_id), ["nosuchuser@localhost"],
+                   outbox_message(project, "ada@example.org"))
+        s.sendmail(f"digest@{DOMAIN}", ["nobody-here@localhost"],
+                   outbox_message(project, "bob@example.org"))
+        s.sendmail(f"digest@{DOMAIN}", ["cy@localhost"], forged)
+    postfix.wait_for_mail(3)
+
+    proc, rows = run_inbox(project, postfix.maildir)
+    assert proc.returncode == 0, proc.stderr
+    by_rcpt = {r["recipients"][0]: r for r in rows}
+    assert sorted(by_rcpt) == ["cy@localhost", "nobody-here@localhost",
+                               "nosuchuser@localhost"]
+    for r in rows:
+        assert r["kind"] == "hard-bounce"
+        assert r["status"] == "5.1.1"
+    assert by_rcpt["nosuchuser@localhost"]["verified"] is True
+    assert by_rcpt["nosuchuser@localhost"]["action"] == (
+        f"marked subscriber {ada_id} bounced")
+    assert by_rcpt["nobody-here@localhost"]["action"] == (
+        f"marked subscriber {bob_id} bounced")
+    assert by_rcpt["cy@localhost"]["verified"] is False
+    assert {e: sub_status(project, e) for e, _ in PEOPLE} == {
+        "ada@example.org": "bounced", "bob@example.org": "bounced",
+        "cy@example.org": "active", "di@example.org": "active"}
+
+    proc, rows = run_inbox(project, postfix.maildir)
+    assert proc.returncode == 0, proc.stderr
+    assert rows == []
