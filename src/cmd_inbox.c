@@ -20,28 +20,33 @@
 #include "json.h"
 #include "store.h"
 #include "token.h"
+#include "transport.h"
 #include "util.h"
 
 static const char usage[] =
-	"usage: bulletin inbox --maildir DIR [--dry-run] [--format text|json]\n"
+	"usage: bulletin inbox (--maildir DIR | --imap URL) [--dry-run]\n"
+	"                      [--format text|json]\n"
 	"\n"
-	"Reads the Maildir that receives bounces and unsubscribe replies:\n"
+	"Reads the mailbox that receives bounces and unsubscribe replies:\n"
 	"hard bounces mark the subscriber bounced, soft bounces are scored\n"
 	"([inbox] soft-bounce-threshold, -stale-days, -interval-days), ARF\n"
 	"complaints mark them complained, replies to the unsubscribe mailto\n"
 	"with a valid token unsubscribe them. A bounce counts only when its\n"
 	"VERP tag or the Message-ID of the returned message names one of our\n"
 	"deliveries, unless [inbox] trust-unverified = true. Each message\n"
-	"handled moves from new/ to cur/ with the S flag; mail that is not\n"
-	"understood stays where it is.\n"
+	"handled moves from new/ to cur/ with the S flag (IMAP: flagged \\Seen\n"
+	"and moved to [inbox] imap-done-folder); mail that is not understood\n"
+	"stays where it is.\n"
 	"\n"
-	"  -m, --maildir DIR  the Maildir (with new/ and cur/)\n"
+	"  -m, --maildir DIR  a Maildir (with new/ and cur/)\n"
+	"  -i, --imap URL     imaps://USER@HOST[:PORT]/FOLDER; the password from\n"
+	"                     [inbox] imap-password-env or imap-password-file\n"
 	"  -n, --dry-run      say what would be done; change nothing\n"
 	"  -f, --format F     text (default) or json (one object per message)\n"
 	"  -h, --help         this text\n"
 	"\n"
-	"Exit status: 0, 64 usage, 66 no such Maildir, 74 database or\n"
-	"Maildir error, 78 configuration error.\n";
+	"Exit status: 0, 64 usage, 66 no such Maildir, 69 IMAP server failed,\n"
+	"74 database or Maildir error, 78 configuration error.\n";
 
 /* Messages whose store changes are committed together, then moved. */
 #define BATCH 256
@@ -51,6 +56,9 @@ struct run {
 	struct token_key     key;
 	struct inbox_opts    opts;
 	const char          *dir;
+	const char          *imap_url;
+	struct inbox_imap   *imap;
+	unsigned            *uids;	/* handled IMAP messages in this batch */
 	const char          *our_domain;
 	int                  json;
 	struct inbox_msg     msg;
@@ -65,6 +73,7 @@ static int parse_opts(int argc, char **argv, struct run *r)
 {
 	static const struct option lopts[] = {
 		{ "maildir", required_argument, NULL, 'm' },
+		{ "imap", required_argument, NULL, 'i' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -72,11 +81,13 @@ static int parse_opts(int argc, char **argv, struct run *r)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:nf:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:i:nf:h", lopts, NULL)) != -1) {
 		if (c == 'h')
 			return fputs(usage, stdout), -1;
 		else if (c == 'm')
 			r->dir = optarg;
+		else if (c == 'i')
+			r->imap_url = optarg;
 		else if (c == 'n')
 			r->opts.dry_run = 1;
 		else if (c == 'f' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
@@ -87,7 +98,7 @@ static int parse_opts(int argc, char **argv, struct run *r)
 		else
 			return fputs(usage, stderr), EX_USAGE;
 	}
-	if (optind < argc || !r->dir)
+	if (optind < argc || !r->dir == !r->imap_url)
 		return fputs(usage, stderr), EX_USAGE;
 	return 0;
 }
@@ -129,9 +140,9 @@ static void print_text(struct run *r, const char *name,
 	printf("%s: %s\n", a->verified ? ", verified" : "", a->what);
 }
 
-/* cur/NAME:2,FLAGS with S added (flags stay sorted), for a message now at
- * SUB/NAME. */
-static void handled_name(const char *sub, const char *name, struct buf *out)
+/* cur/NAME:2,FLAGS with S added (flags stay sorted) for a message
+ * called NAME. */
+static void handled_name(const char *name, struct buf *out)
 {
 	const char *info = strstr(name, ":2,");
 	size_t base = info ? (size_t)(info - name) : strlen(name);
@@ -139,7 +150,6 @@ static void handled_name(const char *sub, const char *name, struct buf *out)
 
 	buf_reset(out);
 	buf_addf(out, "cur/%.*s:2,", (int)base, name);
-	(void)sub;
 	for (const char *f = flags; *f && *f < 'S'; f++)
 		buf_addch(out, *f);
 	buf_addch(out, 'S');
@@ -159,7 +169,7 @@ static int move_batch(struct run *r)
 		const char *slash = strchr(r->moves[i], '/');
 		struct buf rel = BUF_INIT;
 
-		handled_name(r->moves[i], slash + 1, &rel);
+		handled_name(slash + 1, &rel);
 		buf_reset(&from);
 		buf_reset(&to);
 		buf_addf(&from, "%s/%s", r->dir, r->moves[i]);
@@ -183,28 +193,29 @@ static int flush(struct run *r, int *in_tx)
 		if (store_commit(r->store))
 			return -1;
 	}
+	if (r->imap) {
+		size_t n = r->nmoves;
+
+		r->nmoves = 0;
+		return inbox_imap_done(r->imap, r->uids, n);
+	}
 	return move_batch(r);
 }
 
-/* Reads and applies one message, SUB/NAME. 0 or -1 (store, file). */
-static int one(struct run *r, const char *sub, const char *name, int *in_tx)
+/* Applies the message in r->data, called name; *handled says whether
+ * it can be put away. 0 or -1 (store). */
+static int one(struct run *r, const char *name, int *in_tx, int *handled)
 {
 	struct inbox_action a;
-	struct buf path = BUF_INIT;
-	int ret = -1;
 
-	buf_addf(&path, "%s/%s/%s", r->dir, sub, name);
-	buf_reset(&r->data);
-	if (read_file(path.data, &r->data))
-		goto out;
 	inbox_read(r->data.data, r->data.len, r->our_domain, &r->msg);
 	if (!*in_tx && !r->opts.dry_run) {
 		if (store_begin(r->store))
-			goto out;
+			return -1;
 		*in_tx = 1;
 	}
 	if (inbox_decide(r->store, &r->key, &r->opts, &r->msg, &a))
-		goto out;
+		return -1;
 	r->read++;
 	if (a.handled)
 		r->handled++;
@@ -214,7 +225,22 @@ static int one(struct run *r, const char *sub, const char *name, int *in_tx)
 		print_json(r, name, &a);
 	else
 		print_text(r, name, &a);
-	if (a.handled && !r->opts.dry_run) {
+	*handled = a.handled && !r->opts.dry_run;
+	return 0;
+}
+
+/* Reads and applies the file SUB/NAME of the Maildir. 0 or -1. */
+static int one_file(struct run *r, const char *sub, const char *name,
+		    int *in_tx)
+{
+	struct buf path = BUF_INIT;
+	int handled = 0, ret = -1;
+
+	buf_addf(&path, "%s/%s/%s", r->dir, sub, name);
+	buf_reset(&r->data);
+	if (read_file(path.data, &r->data) || one(r, name, in_tx, &handled))
+		goto out;
+	if (handled) {
 		struct buf rel = BUF_INIT;
 
 		buf_addf(&rel, "%s/%s", sub, name);
@@ -254,7 +280,7 @@ static int read_folder(struct run *r, const char *sub)
 	 * after being renamed there has the S flag and is skipped */
 	while (!ret && (errno = 0, de = readdir(d)))
 		if (!skip(sub, de->d_name))
-			ret = one(r, sub, de->d_name, &in_tx);
+			ret = one_file(r, sub, de->d_name, &in_tx);
 	if (!ret)
 		ret = flush(r, &in_tx);
 	if (in_tx)
@@ -263,6 +289,121 @@ static int read_folder(struct run *r, const char *sub)
 out:
 	buf_release(&path);
 	return ret;
+}
+
+/* Splits imaps://USER@HOST[:PORT]/FOLDER into o (pointing into buf, a
+ * copy of url). 0 or error() -1. */
+static int parse_imap_url(const char *url, char *buf, struct inbox_imap_opts *o)
+{
+	char *p, *at, *slash, *colon;
+
+	strcpy(buf, url);
+	if (strncmp(buf, "imaps://", 8))
+		return error("imap url '%s': must start with imaps://", url);
+	p = buf + 8;
+	at = strchr(p, '@');
+	slash = strchr(p, '/');
+	if (!at || !slash || at > slash || at == p)
+		return error("imap url '%s': expected imaps://USER@HOST[:PORT]/FOLDER",
+			     url);
+	*at = *slash = '\0';
+	o->user = p;
+	o->host = at + 1;
+	o->folder = slash[1] ? slash + 1 : "INBOX";
+	o->port = 993;
+	colon = strchr(o->host, ':');
+	if (colon) {
+		char *end;
+		long port = strtol(colon + 1, &end, 10);
+
+		if (*end || port < 1 || port > 65535)
+			return error("imap url '%s': bad port", url);
+		o->port = (unsigned)port;
+		*colon = '\0';
+	}
+	if (!*o->host)
+		return error("imap url '%s': no host", url);
+	return 0;
+}
+
+/* The IMAP password, as for SMTP: the variable, else the file. */
+static int imap_password(const struct config *c, char **password)
+{
+	const char *v = c->inbox_imap_password_env ?
+				getenv(c->inbox_imap_password_env) : NULL;
+
+	if (v && *v) {
+		*password = xstrdup(v);
+		return 0;
+	}
+	if (c->inbox_imap_password_file)
+		return read_password_file(c->inbox_imap_password_file, password);
+	if (c->inbox_imap_password_env)
+		return error("%s: environment variable %s (imap-password-env) is "
+			     "not set", c->path, c->inbox_imap_password_env);
+	return error("%s: [inbox] has neither 'imap-password-env' nor "
+		     "'imap-password-file'", c->path);
+}
+
+static int read_imap(struct run *r, const struct config *c)
+{
+	struct inbox_imap_opts o = { 0 };
+	char *url = xstrdup(r->imap_url), *password = NULL, name[16];
+	int in_tx = 0, ret = EX_CONFIG, rc;
+	unsigned uid;
+
+	if (parse_imap_url(r->imap_url, url, &o) || imap_password(c, &password))
+		goto out;
+	o.password = password;
+	o.done_folder = c->inbox_imap_done_folder;
+	o.ca_file = c->inbox_imap_ca_file;
+	ret = EX_UNAVAILABLE;
+	if (inbox_imap_open(&o, &r->imap))
+		goto out;
+	r->uids = xcalloc(BATCH, sizeof(*r->uids));
+	while ((rc = inbox_imap_next(r->imap, &uid, &r->data)) == 1) {
+		int handled = 0;
+
+		snprintf(name, sizeof(name), "%u", uid);
+		if (one(r, name, &in_tx, &handled)) {
+			ret = EX_IOERR;
+			goto out;
+		}
+		if (handled)
+			r->uids[r->nmoves++] = uid;
+		if (r->nmoves == BATCH && flush(r, &in_tx))
+			goto out;
+	}
+	if (rc < 0 || flush(r, &in_tx))
+		goto out;
+	ret = EX_OK;
+out:
+	if (in_tx)
+		store_rollback(r->store);
+	inbox_imap_close(r->imap);
+	r->imap = NULL;
+	free(r->uids);
+	if (password) {
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+	free(url);
+	return ret;
+}
+
+static int read_maildir(struct run *r)
+{
+	struct buf p = BUF_INIT;
+	int bad;
+
+	buf_addf(&p, "%s/new", r->dir);
+	bad = access(p.data, R_OK | X_OK);
+	buf_release(&p);
+	if (bad) {
+		error("'%s' is not a Maildir (no readable new/)", r->dir);
+		return EX_NOINPUT;
+	}
+	return read_folder(r, "new") || read_folder(r, "cur") ? EX_IOERR : EX_OK;
 }
 
 static int setup(struct run *r, struct ctx *ctx)
@@ -308,19 +449,10 @@ int cmd_inbox(int argc, char **argv, struct ctx *ctx)
 	if (rc)
 		return rc;
 	r.moves = xcalloc(BATCH, sizeof(*r.moves));
-	{
-		struct buf p = BUF_INIT;
-
-		buf_addf(&p, "%s/new", r.dir);
-		if (access(p.data, R_OK | X_OK)) {
-			error("'%s' is not a Maildir (no readable new/)", r.dir);
-			status = EX_NOINPUT;
-		}
-		buf_release(&p);
-	}
-	if (status == EX_OK &&
-	    (read_folder(&r, "new") || read_folder(&r, "cur")))
-		status = EX_IOERR;
+	if (r.imap_url)
+		status = read_imap(&r, ctx->config);
+	else
+		status = read_maildir(&r);
 	fflush(stdout);
 	fprintf(stderr, "inbox: %lld read, %lld handled, %lld left in place%s\n",
 		r.read, r.handled, r.left, r.opts.dry_run ? " (dry run)" : "");

@@ -61,6 +61,10 @@ static const struct key keys[] = {
 	K("inbox", "soft-bounce-threshold", KEY_LONG, inbox_soft_threshold, "5"),
 	K("inbox", "soft-bounce-stale-days", KEY_LONG, inbox_soft_stale_days, "7"),
 	K("inbox", "soft-bounce-interval-days", KEY_LONG, inbox_soft_interval_days, "1"),
+	K("inbox", "imap-password-file", KEY_STRING, inbox_imap_password_file, NULL),
+	K("inbox", "imap-password-env", KEY_STRING, inbox_imap_password_env, NULL),
+	K("inbox", "imap-done-folder", KEY_STRING, inbox_imap_done_folder, "bulletin-handled"),
+	K("inbox", "imap-ca-file", KEY_STRING, inbox_imap_ca_file, NULL),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -54,6 +54,10 @@ struct config {
 	long  inbox_soft_threshold;	/* soft-bounce score that makes a bounce hard */
 	long  inbox_soft_stale_days;	/* a score with no new point for longer is forgotten */
 	long  inbox_soft_interval_days;	/* at most one point per this many days */
+	char *inbox_imap_password_file;	/* readable by its owner alone */
+	char *inbox_imap_password_env;	/* name of a variable holding it */
+	char *inbox_imap_done_folder;	/* where handled IMAP messages go */
+	char *inbox_imap_ca_file;	/* CAs for the IMAP server; NULL: system's */
 
 	char *path;		/* the file this was read from */
 	char *from_domain;	/* the domain of from's address, lower-cased */

@@ -1,6 +1,8 @@
 #include "inbox.h"
 
 #include <ctype.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 #include <stdio.h>
 #include <string.h>
@@ -628,4 +630,259 @@ int inbox_decide(struct store *s, const struct token_key *k,
 		return 0;
 	}
 	return apply(s, o, m, a);
+}
+
+/* ---- IMAP --------------------------------------------------------------- */
+
+struct inbox_imap {
+	mailimap   *imap;
+	char       *host;
+	char       *done_folder;
+	int         has_move;
+	unsigned   *uids;		/* unseen at open */
+	size_t      nuids, next;
+};
+
+static int imap_error(const struct inbox_imap *im, const char *what, int rc)
+{
+	const char *said = im->imap && im->imap->imap_response ?
+				   im->imap->imap_response : "";
+
+	return error("imap server '%s': %s failed (libetpan error %d)%s%s",
+		     im->host, what, rc, *said ? ": " : "", said);
+}
+
+/* Checks the server's certificate chain against the trusted CAs and
+ * the host name, before any password is sent. 0 or error() -1. */
+static int imap_verify(const struct inbox_imap *im, const char *ca_file)
+{
+	carray *chain = mailstream_get_certificate_chain(im->imap->imap_stream);
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_x509_crt_t *certs = NULL;
+	gnutls_typed_vdata_st host = { GNUTLS_DT_DNS_HOSTNAME,
+				       (unsigned char *)im->host, 0 };
+	unsigned n = chain ? carray_count(chain) : 0, status = 1, got = 0;
+	int ret = -1;
+
+	if (!n) {
+		error("imap server '%s': no certificate", im->host);
+		goto out;
+	}
+	certs = xcalloc(n, sizeof(*certs));
+	for (; got < n; got++) {
+		MMAPString *der = carray_get(chain, got);
+		gnutls_datum_t d = { (unsigned char *)der->str, (unsigned)der->len };
+
+		if (gnutls_x509_crt_init(&certs[got]) ||
+		    gnutls_x509_crt_import(certs[got], &d, GNUTLS_X509_FMT_DER)) {
+			error("imap server '%s': unreadable certificate", im->host);
+			got++;
+			goto out;
+		}
+	}
+	if (gnutls_x509_trust_list_init(&tl, 0) ||
+	    (ca_file ? gnutls_x509_trust_list_add_trust_file(
+			       tl, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0)
+		     : gnutls_x509_trust_list_add_system_trust(tl, 0, 0)) <= 0) {
+		error("imap: cannot load trusted certificates from '%s'",
+		      ca_file ? ca_file : "the system");
+		goto out;
+	}
+	if (gnutls_x509_trust_list_verify_crt2(tl, certs, n, &host, 1, 0,
+					       &status, NULL) || status) {
+		gnutls_datum_t why = { NULL, 0 };
+
+		gnutls_certificate_verification_status_print(
+			status, GNUTLS_CRT_X509, &why, 0);
+		error("imap server '%s': certificate not trusted: %s", im->host,
+		      why.data ? (char *)why.data : "verification failed");
+		gnutls_free(why.data);
+		goto out;
+	}
+	ret = 0;
+out:
+	for (unsigned i = 0; i < got; i++)
+		gnutls_x509_crt_deinit(certs[i]);
+	free(certs);
+	if (tl)
+		gnutls_x509_trust_list_deinit(tl, 1);
+	if (chain)
+		mailstream_certificate_chain_free(chain);
+	return ret;
+}
+
+/* Lists the UIDs of the messages without \Seen. */
+static int imap_unseen(struct inbox_imap *im)
+{
+	struct mailimap_search_key *key = mailimap_search_key_new(
+		MAILIMAP_SEARCH_KEY_UNSEEN, NULL, NULL, NULL, NULL, NULL, NULL,
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,
+		NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL);
+	clist *res = NULL;
+	int rc = mailimap_uid_search(im->imap, NULL, key, &res);
+
+	mailimap_search_key_free(key);
+	if (rc != MAILIMAP_NO_ERROR)
+		return imap_error(im, "SEARCH UNSEEN", rc);
+	im->uids = xcalloc((size_t)clist_count(res) + 1, sizeof(*im->uids));
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it))
+		im->uids[im->nuids++] = *(uint32_t *)clist_content(it);
+	mailimap_search_result_free(res);
+	return 0;
+}
+
+int inbox_imap_open(const struct inbox_imap_opts *o, struct inbox_imap **out)
+{
+	struct inbox_imap *im = xcalloc(1, sizeof(*im));
+	int rc;
+
+	*out = NULL;
+	im->host = xstrdup(o->host);
+	im->done_folder = xstrdup(o->done_folder);
+	im->imap = mailimap_new(0, NULL);
+	mailimap_set_timeout(im->imap, 60);
+	rc = mailimap_ssl_connect(im->imap, o->host, (uint16_t)o->port);
+	if (rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
+	    rc != MAILIMAP_NO_ERROR_AUTHENTICATED) {
+		imap_error(im, "TLS connection", rc);
+		goto fail;
+	}
+	if (imap_verify(im, o->ca_file))
+		goto fail;
+	rc = mailimap_login(im->imap, o->user, o->password);
+	if (rc != MAILIMAP_NO_ERROR) {
+		imap_error(im, "LOGIN", rc);
+		goto fail;
+	}
+	im->has_move = mailimap_has_extension(im->imap, "MOVE");
+	/* an existing folder answers NO: that is fine */
+	mailimap_create(im->imap, o->done_folder);
+	rc = mailimap_select(im->imap, o->folder);
+	if (rc != MAILIMAP_NO_ERROR) {
+		imap_error(im, "SELECT", rc);
+		goto fail;
+	}
+	if (imap_unseen(im))
+		goto fail;
+	*out = im;
+	return 0;
+fail:
+	inbox_imap_close(im);
+	return -1;
+}
+
+/* Copies the body section of a FETCH answer into msg. */
+static void fetched_body(clist *res, struct buf *msg)
+{
+	for (clistiter *i = clist_begin(res); i; i = clist_next(i)) {
+		struct mailimap_msg_att *att = clist_content(i);
+
+		for (clistiter *j = clist_begin(att->att_list); j; j = clist_next(j)) {
+			struct mailimap_msg_att_item *it = clist_content(j);
+			struct mailimap_msg_att_static *st;
+
+			if (it->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			st = it->att_data.att_static;
+			if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
+			    st->att_data.att_body_section->sec_body_part)
+				buf_add(msg, st->att_data.att_body_section->sec_body_part,
+					st->att_data.att_body_section->sec_length);
+		}
+	}
+}
+
+int inbox_imap_next(struct inbox_imap *im, unsigned *uid, struct buf *msg)
+{
+	struct mailimap_set *set;
+	struct mailimap_fetch_type *ft;
+	clist *res = NULL;
+	int rc;
+
+	if (im->next == im->nuids)
+		return 0;
+	*uid = im->uids[im->next++];
+	set = mailimap_set_new_single(*uid);
+	/* BODY.PEEK: reading does not set \Seen; at most one byte more than
+	 * inbox_read reads, so a huge message costs no memory */
+	ft = mailimap_fetch_type_new_fetch_att(
+		mailimap_fetch_att_new_body_peek_section_partial(
+			mailimap_section_new(NULL), 0, INBOX_MAX_MESSAGE + 1));
+	rc = mailimap_uid_fetch(im->imap, set, ft, &res);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (rc != MAILIMAP_NO_ERROR)
+		return imap_error(im, "FETCH", rc);
+	buf_reset(msg);
+	fetched_body(res, msg);
+	mailimap_fetch_list_free(res);
+	return 1;
+}
+
+/* UID STORE +FLAGS.SILENT (flag) on set. */
+static int imap_flag(struct inbox_imap *im, struct mailimap_set *set,
+		     struct mailimap_flag *flag)
+{
+	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+	struct mailimap_store_att_flags *sa;
+	int rc;
+
+	mailimap_flag_list_add(fl, flag);
+	sa = mailimap_store_att_flags_new_add_flags_silent(fl);
+	rc = mailimap_uid_store(im->imap, set, sa);
+	mailimap_store_att_flags_free(sa);
+	return rc == MAILIMAP_NO_ERROR ? 0 : imap_error(im, "STORE", rc);
+}
+
+int inbox_imap_done(struct inbox_imap *im, const unsigned *uids, size_t n)
+{
+	struct mailimap_set *set;
+	int ret = -1, rc;
+
+	if (!n)
+		return 0;
+	set = mailimap_set_new_empty();
+	for (size_t i = 0; i < n; i++)
+		mailimap_set_add_single(set, uids[i]);
+	if (imap_flag(im, set, mailimap_flag_new_seen()))
+		goto out;
+	if (im->has_move) {
+		rc = mailimap_uid_move(im->imap, set, im->done_folder);
+		if (rc != MAILIMAP_NO_ERROR) {
+			imap_error(im, "MOVE", rc);
+			goto out;
+		}
+	} else {
+		rc = mailimap_uid_copy(im->imap, set, im->done_folder);
+		if (rc != MAILIMAP_NO_ERROR) {
+			imap_error(im, "COPY", rc);
+			goto out;
+		}
+		if (imap_flag(im, set, mailimap_flag_new_deleted()))
+			goto out;
+		rc = mailimap_expunge(im->imap);
+		if (rc != MAILIMAP_NO_ERROR) {
+			imap_error(im, "EXPUNGE", rc);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	mailimap_set_free(set);
+	return ret;
+}
+
+void inbox_imap_close(struct inbox_imap *im)
+{
+	if (!im)
+		return;
+	if (im->imap) {
+		if (im->imap->imap_stream)
+			mailimap_logout(im->imap);
+		mailimap_free(im->imap);
+	}
+	free(im->host);
+	free(im->done_folder);
+	free(im->uids);
+	free(im);
 }

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "store.h"
 #include "token.h"
 
@@ -97,5 +98,43 @@ struct inbox_action {
 int inbox_decide(struct store *s, const struct token_key *k,
 		 const struct inbox_opts *o, const struct inbox_msg *m,
 		 struct inbox_action *a);
+
+/* ---- IMAP --------------------------------------------------------------- */
+
+/* Where the mailbox is (bulletin inbox --imap imaps://USER@HOST[:PORT]/FOLDER). */
+struct inbox_imap_opts {
+	const char *host;
+	unsigned    port;		/* 993 for imaps */
+	const char *user;
+	const char *password;
+	const char *folder;		/* "INBOX" */
+	const char *done_folder;	/* where handled messages go (created) */
+	const char *ca_file;		/* trusted CAs (PEM); NULL: the system's */
+};
+
+struct inbox_imap;
+
+/*
+ * Connects over TLS (the server's certificate chain checked against the
+ * CAs and the host name before the password is sent), logs in, selects
+ * the folder and lists the messages without the \Seen flag. Returns 0
+ * with *out (inbox_imap_close), or error() -1 naming the server and
+ * what failed.
+ */
+int inbox_imap_open(const struct inbox_imap_opts *o, struct inbox_imap **out);
+
+/*
+ * Fetches the next unseen message (at most INBOX_MAX_MESSAGE + 1 bytes,
+ * without setting \Seen) into msg, its UID into *uid. Returns 1, 0 when
+ * there are no more, or error() -1.
+ */
+int inbox_imap_next(struct inbox_imap *im, unsigned *uid, struct buf *msg);
+
+/* Flags the n messages \Seen and moves them to the done folder (MOVE,
+ * else COPY, \Deleted and EXPUNGE). 0 or error() -1. */
+int inbox_imap_done(struct inbox_imap *im, const unsigned *uids, size_t n);
+
+/* Logs out and frees im. NULL is allowed. */
+void inbox_imap_close(struct inbox_imap *im);
 
 #endif

@@ -35,8 +35,8 @@ const char *relay_describe(const struct relay *r)
 	return r->url;
 }
 
-/* Reads the password file, which only its owner may read. */
-static int read_password_file(const char *path, char **password)
+/* Reads the password file, which only its owner may read (transport.h). */
+int read_password_file(const char *path, char **password)
 {
 	struct buf b = BUF_INIT;
 	struct stat st;

@@ -120,4 +120,11 @@ struct transport *maildir_open(const struct relay *r);
  */
 int smtp_reply_code(const char *line, char enhanced[16]);
 
+/*
+ * Reads a password file (one line; the line end dropped) into *password
+ * (the caller frees it). The file must be ours and mode 600. Returns 0,
+ * or error() -1 naming the file. Used for [smtp] and [inbox] (IMAP).
+ */
+int read_password_file(const char *path, char **password);
+
 #endif

@@ -310,7 +310,8 @@ def test_report_without_bounces_warns_of_nothing(project, sent):
 def test_usage_errors(project):
     proc = project.run("inbox", "--dry-run")
     assert proc.returncode == 64
-    assert proc.stderr.startswith("usage: bulletin inbox --maildir DIR")
+    assert proc.stderr.startswith(
+        "usage: bulletin inbox (--maildir DIR | --imap URL)")
     proc = project.run("inbox", "--maildir", "x", "--format", "xml")
     assert proc.returncode == 64
     assert "unknown format 'xml' (text or json)" in proc.stderr
