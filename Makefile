@@ -40,7 +40,7 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libyaml-dev libinih-dev libmicrohttpd-dev libgnutls28-dev libidn2-dev \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
 	chromium fonts-noto-cjk spamassassin time \
-	python3-flufl.bounce libsisimai-perl
+	python3-flufl.bounce libsisimai-perl postfix dovecot-imapd openssl
 
 .PHONY: all deps check unit unit-asan integration clang-check demo bench clean
 
