@@ -102,9 +102,13 @@ static const char *const soft_phrases[] = {
 static const char *find_ci(const char *s, size_t len, const char *needle)
 {
 	size_t n = strlen(needle);
+	int lo = tolower((unsigned char)needle[0]);
+	int up = toupper((unsigned char)needle[0]);
 
+	/* the first byte is compared inline: most positions stop there */
 	for (size_t i = 0; n <= len && i <= len - n; i++)
-		if (!strncasecmp(s + i, needle, n))
+		if ((s[i] == lo || s[i] == up) &&
+		    !strncasecmp(s + i + 1, needle + 1, n - 1))
 			return s + i;
 	return NULL;
 }
