@@ -390,6 +390,57 @@ static void test_verp_tags(void **state)
 	buf_release(&tag);
 }
 
+/* ---- hostile input ------------------------------------------------------- */
+
+/* Random bytes and mutations of real shapes: every reader stays within
+ * its bounds (ASan would stop it otherwise) and its counts within their
+ * limits. */
+static void test_mutated_messages(void **state)
+{
+	static const char *const seeds[] = {
+		"Content-Type: multipart/report; report-type=delivery-status; "
+		"boundary=b\n\n--b\nContent-Type: message/delivery-status\n\n"
+		"Final-Recipient: rfc822; a@b.c\nAction: failed\nStatus: 5.1.1\n"
+		"\n--b\nContent-Type: message/rfc822\n\nMessage-ID: <x@y>\n\nhi"
+		"\n--b--\n",
+		"Content-Type: multipart/report; report-type=feedback-report; "
+		"boundary=a\n\n--a\nContent-Type: message/feedback-report\n\n"
+		"Feedback-Type: abuse\n\n--a\nContent-Type: text/rfc822-headers\n"
+		"\nMessage-ID: <m@n>\n\n--a--\n",
+		"From: MAILER-DAEMON@x\n\nThe following address(es) failed:\n\n"
+		"  a@b.c\n<d@e.f>:\n550 5.1.1\n",
+	};
+	struct inbox_msg *m = malloc(sizeof(*m));
+	struct shape *sh = malloc(sizeof(*sh));
+	struct dsn *d = malloc(sizeof(*d));
+	struct arf a;
+	char buf[1024];
+
+	(void)state;
+	srand(7);
+	for (int round = 0; round < 20000; round++) {
+		const char *seed = seeds[round % 3];
+		size_t len = strlen(seed);
+
+		memcpy(buf, seed, len);
+		for (int k = rand() % 8; k >= 0; k--)
+			buf[rand() % len] = (char)(rand() % 256);
+		if (round % 7 == 0)
+			len = (size_t)rand() % len;
+		inbox_read(buf, len, "b.c", m);
+		assert_true(m->nrcpt <= INBOX_MAX_RCPT);
+		assert_true(m->nto <= INBOX_MAX_CAND);
+		assert_true(m->nmsgid <= INBOX_MAX_CAND);
+		assert_true(shape_parse(buf, len, NULL, sh) <= SHAPE_SOFT);
+		assert_true(dsn_parse(buf, len, d) <= DSN_MAX_RCPT);
+		arf_parse(buf, len, &a);
+		assert_true(strlen(a.feedback_type) < sizeof(a.feedback_type));
+	}
+	free(m);
+	free(sh);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_read_auto_replies),
 		cmocka_unit_test(test_read_junk_is_other),
 		cmocka_unit_test(test_verp_tags),
+		cmocka_unit_test(test_mutated_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
