@@ -55,6 +55,7 @@ struct run {
 	struct store        *store;
 	struct token_key     key;
 	struct inbox_opts    opts;
+	char                 day[16];	/* today, UTC: opts.day */
 	const char          *dir;
 	const char          *imap_url;
 	struct inbox_imap   *imap;
@@ -410,7 +411,6 @@ static int setup(struct run *r, struct ctx *ctx)
 {
 	const struct config *c = ctx->config;
 	time_t t = time(NULL);
-	static char day[16];
 	struct tm tm;
 
 	if (c->inbox_soft_threshold < 1 || c->inbox_soft_stale_days < 1 ||
@@ -422,8 +422,8 @@ static int setup(struct run *r, struct ctx *ctx)
 	    token_key_load_previous(&r->key, c->secret_file, c->grace_days))
 		return EX_CONFIG;
 	gmtime_r(&t, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-	r->opts.day = day;
+	strftime(r->day, sizeof(r->day), "%Y-%m-%d", &tm);
+	r->opts.day = r->day;
 	r->opts.trust_unverified = c->inbox_trust_unverified;
 	r->opts.soft.threshold = c->inbox_soft_threshold;
 	r->opts.soft.stale_days = c->inbox_soft_stale_days;

@@ -369,6 +369,30 @@ static int from_shape(struct inbox_msg *m, const struct buf *text,
 	return found;
 }
 
+/*
+ * What the message is, in order: a DSN, an ARF report, a prose bounce
+ * (unless everything says "I am away": an out-of-office may quote a
+ * bounce), an auto-reply; else other (perhaps a mailto reply, which
+ * inbox_decide checks with the key).
+ */
+static void decide_kind(struct gather *g, const char *our_domain)
+{
+	struct inbox_msg *m = g->m;
+	int away = g->vacation || vacation_subject(m->subject);
+
+	if (g->has_dsn)
+		from_dsn(m, &g->dsn);
+	else if (g->has_arf)
+		from_arf(m, &g->arf);
+	else if (!(away && !g->from_daemon) &&
+		 from_shape(m, &g->text, our_domain))
+		return;
+	else if (away || g->auto_submitted) {
+		m->kind = INBOX_AUTOREPLY;
+		m->understood = 1;
+	}
+}
+
 void inbox_read(const char *msg, size_t len, const char *our_domain,
 		struct inbox_msg *m)
 {
@@ -393,19 +417,7 @@ void inbox_read(const char *msg, size_t len, const char *our_domain,
 	if (mailmime_parse(msg, len, &idx, &mime) != MAILIMF_NO_ERROR)
 		goto out;
 	walk(g, mime, 0);
-	if (g->has_dsn)
-		from_dsn(m, &g->dsn);
-	else if (g->has_arf)
-		from_arf(m, &g->arf);
-	else if ((g->from_daemon || g->auto_submitted || !g->vacation) &&
-		 !vacation_subject(m->subject) &&
-		 from_shape(m, &g->text, our_domain))
-		;
-	else if (g->vacation || g->auto_submitted || vacation_subject(m->subject)) {
-		m->kind = INBOX_AUTOREPLY;
-		m->understood = 1;
-	} else
-		m->kind = INBOX_OTHER;	/* perhaps a mailto reply: inbox_decide */
+	decide_kind(g, our_domain);
 out:
 	if (mime)
 		mailmime_free(mime);

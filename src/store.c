@@ -119,10 +119,12 @@ static const char *const migrations[] = {
 	 * came back. bounces logs each bounce and complaint read (the
 	 * report counts them per campaign); bounce_scores keeps each
 	 * subscriber's soft-bounce score; the index ties a returned
-	 * message to its delivery by Message-ID. */
-	"CREATE INDEX deliveries_message_id ON deliveries(message_id)"
+	 * message to its delivery by Message-ID. IF NOT EXISTS: it may
+	 * run again on a database whose version was set back (as
+	 * test_store does). */
+	"CREATE INDEX IF NOT EXISTS deliveries_message_id ON deliveries(message_id)"
 	"  WHERE message_id IS NOT NULL;"
-	"CREATE TABLE bounces ("
+	"CREATE TABLE IF NOT EXISTS bounces ("
 	"  id            INTEGER PRIMARY KEY,"
 	"  subscriber_id INTEGER NOT NULL"
 	"                REFERENCES subscribers(id) ON DELETE CASCADE,"
@@ -132,10 +134,10 @@ static const char *const migrations[] = {
 	"  status        TEXT,"
 	"  created       TEXT NOT NULL"
 	");"
-	"CREATE INDEX bounces_campaign ON bounces(campaign_id)"
+	"CREATE INDEX IF NOT EXISTS bounces_campaign ON bounces(campaign_id)"
 	"  WHERE campaign_id IS NOT NULL;"
-	"CREATE INDEX bounces_subscriber ON bounces(subscriber_id);"
-	"CREATE TABLE bounce_scores ("
+	"CREATE INDEX IF NOT EXISTS bounces_subscriber ON bounces(subscriber_id);"
+	"CREATE TABLE IF NOT EXISTS bounce_scores ("
 	"  subscriber_id INTEGER PRIMARY KEY"
 	"                REFERENCES subscribers(id) ON DELETE CASCADE,"
 	"  score         INTEGER NOT NULL,"
