@@ -1,11 +1,13 @@
 #include "bounceshape.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "dsn.h"
 #include "fields.h"
+#include "util.h"
 
 /* Lines read after an introduction before giving up on a list. */
 #define SHAPE_WINDOW 40
@@ -98,33 +100,53 @@ static const char *const soft_phrases[] = {
 	"try again later", "delivery delayed", "insufficient system storage",
 };
 
-/* Case-insensitive search of needle in s..s+len. */
-static const char *find_ci(const char *s, size_t len, const char *needle)
-{
-	size_t n = strlen(needle);
-	int lo = tolower((unsigned char)needle[0]);
-	int up = toupper((unsigned char)needle[0]);
+/* Longest line compared with the phrases; longer lines are cut. */
+#define LINE_MAX_CMP 1024
 
-	/* the first byte is compared inline: most positions stop there */
-	for (size_t i = 0; n <= len && i <= len - n; i++)
-		if ((s[i] == lo || s[i] == up) &&
-		    !strncasecmp(s + i + 1, needle + 1, n - 1))
-			return s + i;
-	return NULL;
+/* A line lower-cased (phrases are lower-case), NUL-terminated, so that
+ * strstr, which is fast, does the searching. */
+struct lower {
+	char s[LINE_MAX_CMP];
+};
+
+static const char *lower(struct lower *l, const char *s, size_t len)
+{
+	if (len >= sizeof(l->s))
+		len = sizeof(l->s) - 1;
+	for (size_t i = 0; i < len; i++)
+		l->s[i] = (char)tolower((unsigned char)s[i]);
+	l->s[len] = '\0';
+	return l->s;
 }
 
-static int any_ci(const char *s, size_t len, const char *const *list, size_t n)
+/* True if the lower-cased line contains a phrase of list. */
+static int any_of(const char *line, const char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (find_ci(s, len, list[i]))
+		if (strstr(line, list[i]))
 			return 1;
 	return 0;
 }
 
+static int any_ci(const char *s, size_t len, const char *const *list, size_t n)
+{
+	struct lower l;
+
+	return any_of(lower(&l, s, len), list, n);
+}
+
 int shape_text_soft(const char *text, size_t len)
 {
-	return any_ci(text, len, soft_phrases,
+	char *low = xmalloc(len + 1);
+	int soft;
+
+	for (size_t i = 0; i < len; i++)
+		low[i] = text[i] ? (char)tolower((unsigned char)text[i]) : ' ';
+	low[len] = '\0';
+	soft = any_of(low, soft_phrases,
 		      sizeof(soft_phrases) / sizeof(soft_phrases[0]));
+	free(low);
+	return soft;
 }
 
 static const char *next_line(const char *p, const char *end, size_t *len)
@@ -228,10 +250,11 @@ enum shape_verdict shape_parse(const char *text, size_t len,
 		const char *line = p;
 
 		p = next_line(p, end, &llen);
-		for (size_t i = 0; i < NINTROS; i++) {
-			const char *hit = find_ci(line, llen, intros[i].phrase);
+		struct lower l;
 
-			if (!hit)
+		lower(&l, line, llen);
+		for (size_t i = 0; i < NINTROS; i++) {
+			if (!strstr(l.s, intros[i].phrase))
 				continue;
 			s->mta = intros[i].mta;
 			s->verdict = intros[i].verdict;
