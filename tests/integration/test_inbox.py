@@ -200,6 +200,25 @@ def test_reply_to_the_unsubscribe_mailto_unsubscribes(project, sent, box):
         "unsubscribe", "mailto", None, "2021-03")
 
 
+def test_the_token_may_be_in_the_address_instead(project, sent, box):
+    cy_id, _ = sent["cy@example.org"]
+    token = tokens.make(cy_id, "2021-03")
+    msg = reply("", to=f"unsubscribe+{token}@{DOMAIN}", frm="cy@example.org")
+    deliver(box, "1.reply", msg)
+    proc, rows = run_inbox(project, box)
+    assert proc.returncode == 0, proc.stderr
+    assert rows[0]["kind"] == "unsubscribe"
+    assert sub_status(project, "cy@example.org") == "unsubscribed"
+
+
+def test_a_reply_without_a_token_is_left_for_a_person(project, sent, box):
+    deliver(box, "1.reply", reply("please", frm="cy@example.org"))
+    proc, rows = run_inbox(project, box)
+    assert proc.returncode == 0, proc.stderr
+    assert rows[0]["action"] == "left in place: not understood"
+    assert sub_status(project, "cy@example.org") == "active"
+
+
 def test_a_reply_with_a_forged_token_is_left_for_a_person(project, sent, box):
     bob_id, _ = sent["bob@example.org"]
     token = tokens.make(bob_id, "2021-03")
