@@ -50,6 +50,10 @@ static const struct intro intros[] = {
 	{ "to the following recipients failed", "generic", SHAPE_HARD },
 	{ "was automatically rejected", "dovecot", SHAPE_HARD },
 	{ "your message to:", "generic", SHAPE_NONE },
+	{ "unknown user:", "smtp32", SHAPE_HARD },
+	{ "could not be delivered to the following recipients", "generic", SHAPE_NONE },
+	{ "delivery of email to this address", "generic", SHAPE_NONE },
+	{ "the following recipients did not receive your message", "netscape", SHAPE_NONE },
 	{ "delivery has failed to these recipients or groups", "microsoft", SHAPE_HARD },
 	{ "the following recipient(s) could not be reached", "microsoft", SHAPE_HARD },
 	{ "did not reach the following recipient", "microsoft", SHAPE_HARD },
@@ -98,6 +102,7 @@ static const char *const soft_phrases[] = {
 	"exceeded storage", "has been delayed", "not yet been delivered",
 	"will retry", "will be retried", "temporarily", "temporary failure",
 	"try again later", "delivery delayed", "insufficient system storage",
+	"attempts will continue", "will continue to try", "postponed",
 };
 
 /* Longest line compared with the phrases; longer lines are cut. */
@@ -111,11 +116,18 @@ struct lower {
 
 static const char *lower(struct lower *l, const char *s, size_t len)
 {
-	if (len >= sizeof(l->s))
-		len = sizeof(l->s) - 1;
-	for (size_t i = 0; i < len; i++)
-		l->s[i] = (char)tolower((unsigned char)s[i]);
-	l->s[len] = '\0';
+	size_t n = 0;
+
+	/* runs of blanks count as one: "undeliverable  to" */
+	for (size_t i = 0; i < len && n < sizeof(l->s) - 1; i++) {
+		char c = (char)tolower((unsigned char)s[i]);
+
+		if (c == '\t')
+			c = ' ';
+		if (c != ' ' || !n || l->s[n - 1] != ' ')
+			l->s[n++] = c;
+	}
+	l->s[n] = '\0';
 	return l->s;
 }
 

@@ -230,12 +230,38 @@ static void original_message(struct inbox_msg *m, const struct mailmime *mm)
 	}
 }
 
+/* The text of an HTML part for the prose shapes: tags dropped, <br>
+ * and </p> as line ends (some MTAs send only HTML). */
+static void add_html_text(struct buf *out, const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	while (s < end) {
+		const char *gt;
+
+		if (*s != '<') {
+			buf_addch(out, *s++);
+			continue;
+		}
+		gt = memchr(s, '>', (size_t)(end - s));
+		if (!gt)
+			break;
+		if (!strncasecmp(s, "<br", 3) || !strncasecmp(s, "</p", 3) ||
+		    !strncasecmp(s, "</div", 5))
+			buf_addch(out, '\n');
+		else
+			buf_addch(out, ' ');
+		s = gt + 1;
+	}
+	buf_addch(out, '\n');
+}
+
 static void single_part(struct gather *g, const struct mailmime *mm,
 			const char *type)
 {
 	char *body = NULL;
 	size_t len = 0;
-	int is_text = !strncmp(type, "text/", 5) && strcmp(type, "text/html");
+	int is_text = !strncmp(type, "text/", 5);
 
 	if (strcmp(type, "message/delivery-status") &&
 	    strcmp(type, "message/feedback-report") &&
@@ -249,6 +275,8 @@ static void single_part(struct gather *g, const struct mailmime *mm,
 		g->has_arf |= arf_parse(body, len, &g->arf);
 	else if (!strcmp(type, "text/rfc822-headers"))
 		original_fields(g->m, body, len);
+	else if (g->text.len < INBOX_MAX_TEXT && !strcmp(type, "text/html"))
+		add_html_text(&g->text, body, len < INBOX_MAX_TEXT ? len : INBOX_MAX_TEXT);
 	else if (g->text.len < INBOX_MAX_TEXT) {
 		buf_add(&g->text, body, len < INBOX_MAX_TEXT ? len : INBOX_MAX_TEXT);
 		buf_addch(&g->text, '\n');

@@ -10,8 +10,8 @@ from sendlib import db
 
 FIXTURES = ROOT / "tests" / "fixtures" / "bounces"
 KIND = {"hard-bounce": "hard", "soft-bounce": "soft"}
-# what bulletin decides right today (102 of 115): it may only go up
-MIN_RIGHT = 102
+# what bulletin decides right today (111 of 115): it may only go up
+MIN_RIGHT = 111
 
 
 def expected():

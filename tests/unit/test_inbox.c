@@ -210,6 +210,14 @@ static const struct shape_case shapes[] = {
 	  "copy of the message.\n", SHAPE_HARD, "ivy@example.fr" },
 	{ "smtp32", "Delivery failed 20 attempts: jo@example.ph\n\nOriginal "
 	  "message follows.\n", SHAPE_HARD, "jo@example.ph" },
+	{ "smtp32", "Unknown user: kit@example.net\nRCPT TO generated following "
+	  "response:\n553 5.3.0 <kit@example.net>... Addressee unknown\n",
+	  SHAPE_HARD, "kit@example.net" },
+	{ "smtp32", "undeliverable  to lee@example.com\n", SHAPE_HARD,
+	  "lee@example.com" },
+	{ "generic", "Delivery of email to this address\n\n\"max@example.com\"\n\n"
+	  "has been postponed due to a full mailbox.\n", SHAPE_SOFT,
+	  "max@example.com" },
 };
 
 static void test_each_shape(void **state)
@@ -314,6 +322,24 @@ static void test_read_arf(void **state)
 	assert_string_equal(m->feedback_type, "abuse");
 	assert_int_equal(m->nmsgid, 1);
 	assert_string_equal(m->msgid[0], "2021-03.2.def@news.example.org");
+	free(m);
+}
+
+static void test_read_html_only_bounce(void **state)
+{
+	const char msg[] =
+		"From: MAILER-DAEMON@mx.example.net\nMIME-Version: 1.0\n"
+		"Content-Type: text/html\n\n"
+		"<p>Hi. This is the deliver program at mx.</p><br>"
+		"I'm afraid I wasn't able to deliver your message to the following "
+		"addresses.<br><br>ned@example.com<br>No such user<br>\n";
+	struct inbox_msg *m = malloc(sizeof(*m));
+
+	(void)state;
+	read_msg(msg, m);
+	assert_int_equal(m->kind, INBOX_HARD);
+	assert_int_equal(m->nrcpt, 1);
+	assert_string_equal(m->rcpt[0], "ned@example.com");
 	free(m);
 }
 
@@ -454,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_shapes_skip_our_own_and_the_daemon),
 		cmocka_unit_test(test_read_dsn),
 		cmocka_unit_test(test_read_arf),
+		cmocka_unit_test(test_read_html_only_bounce),
 		cmocka_unit_test(test_read_auto_replies),
 		cmocka_unit_test(test_read_junk_is_other),
 		cmocka_unit_test(test_verp_tags),
