@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,11 +236,21 @@ static int one_file(struct run *r, const char *sub, const char *name,
 		    int *in_tx)
 {
 	struct buf path = BUF_INIT;
+	struct stat st;
 	int handled = 0, ret = -1;
 
 	buf_addf(&path, "%s/%s/%s", r->dir, sub, name);
 	buf_reset(&r->data);
-	if (read_file(path.data, &r->data) || one(r, name, in_tx, &handled))
+	if (lstat(path.data, &st)) {
+		ret = error("cannot read '%s': %s", path.data, strerror(errno));
+		goto out;
+	}
+	/* not a file (a FIFO would hang the read), or too large to be a
+	 * bounce: read as empty, so not understood and left in place */
+	if (S_ISREG(st.st_mode) && st.st_size <= INBOX_MAX_MESSAGE &&
+	    read_file(path.data, &r->data))
+		goto out;
+	if (one(r, name, in_tx, &handled))
 		goto out;
 	if (handled) {
 		struct buf rel = BUF_INIT;

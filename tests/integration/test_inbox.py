@@ -357,9 +357,15 @@ def test_hostile_messages_are_left_in_place(project, sent, box):
     deliver(box, "3", "Content-Type: message/delivery-status\n\n"
             + "Final-Recipient: rfc822; a@b\n" * 5000)
     deliver(box, "4", "From: MAILER-DAEMON@x\n\n" + "<" * 100000 + "@>:\n")
+    # too large to be a bounce: not read at all
+    with open(box / "new" / "5", "wb") as f:
+        f.truncate(9 * 1024 * 1024)
+    os.mkfifo(box / "new" / "6")   # would hang a reader
     proc, rows = run_inbox(project, box)
     assert proc.returncode == 0, proc.stderr
-    assert len(rows) == 4
+    assert len(rows) == 6
+    assert {r["message"]: r["action"] for r in rows}["6"] == (
+        "left in place: not understood")
     assert all(not r["verified"] for r in rows)
     assert {e: sub_status(project, e) for e, _ in PEOPLE} == {
         e: "active" for e, _ in PEOPLE}
