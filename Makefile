@@ -52,7 +52,8 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
 	chromium fonts-noto-cjk spamassassin time man-db groff-base \
 	libopendkim-dev python3-dkim python3-nacl libmail-dkim-perl \
-	libcryptx-perl openssl
+	libcryptx-perl openssl \
+	python3-flufl.bounce libsisimai-perl postfix dovecot-imapd
 
 .PHONY: all deps check unit unit-asan integration clang-check demo bench mutate \
 	clean install uninstall FORCE
@@ -79,6 +80,8 @@ build/obj/render_bench: tests/bench/render_bench.c $(OBJ) | build/obj
 
 build/obj/dkim_bench: tests/bench/dkim_bench.c $(OBJ) | build/obj
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(OBJ) $(DEP_LIBS)
+build/obj/http_load: tests/bench/http_load.c | build/obj
+	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 build/obj build/asan:
 	mkdir -p $@
@@ -130,12 +133,14 @@ clang-check:
 
 demo: deps
 	$(MAKE) all
+	@# the unsubscribe links are signed: the first run makes the secret
+	test -f config/secret || ./bulletin -c config/bulletin.conf secret rotate
 	./bulletin -c config/bulletin.conf preview digests/2021-03 -o out
 	@echo "open out/2021-03.html in a browser, out/2021-03.eml in a mail client"
 	./bulletin -c config/bulletin.conf sub import subscribers/sample.csv
 	./bulletin -c config/bulletin.conf sub list
 
-bench: bulletin
+bench: bulletin build/obj/http_load
 	@set -e; for b in tests/bench/bench_*.py; do $(PYTHON) $$b; done
 
 # The defaults init copies: templates/ and starter/, as files.

@@ -10,6 +10,9 @@
 #include "digest.h"
 #include "dkim.h"
 #include "mime.h"
+#include "store.h"
+#include "token.h"
+#include "unsub.h"
 #include "util.h"
 
 /* Gmail clips a message whose HTML is larger than about 102 KB: only a
@@ -40,18 +43,52 @@ struct preview {
 	char               *name;
 	char               *email;
 	struct buf          unsubscribe;
+	struct buf          mailto;
 	struct dkim_signer *signer;	/* NULL without [dkim] */
 };
 
-static int set_recipient(struct preview *p, const struct config *c,
-			 const char *to)
+/* The sample recipient's subscriber id when the database exists and
+ * holds the address, else 0: a token for 0 is genuine but names nobody,
+ * so `serve` answers it as it does any link that leads nowhere. */
+static long long sample_id(const struct config *c, const char *email)
+{
+	struct store *s;
+	struct store_row row;
+	long long id = 0;
+
+	if (access(c->store_path, F_OK))
+		return 0;
+	s = store_open(c->store_path);
+	if (s && store_sub_get(s, email, &row) == 1)
+		id = row.id;
+	store_close(s);
+	return id;
+}
+
+static int set_recipient(struct preview *p, const char *to)
 {
 	const char *why;
 
 	if (address_parse_mailbox(to, &p->name, &p->email, &why))
 		return error("bad recipient '%s': %s", to, why);
-	buf_addf(&p->unsubscribe, "%s/u/preview", c->base_url);
-	p->rcpt = (struct recipient){ p->name, p->email, p->unsubscribe.data };
+	return 0;
+}
+
+/* The recipient's real unsubscribe links, signed with the secret, for
+ * campaign (the digest's id). */
+static int set_links(struct preview *p, const struct config *c,
+		     const char *campaign)
+{
+	struct token_key key;
+
+	if (token_key_load(&key, c->secret_file))
+		return -1;
+	unsub_links(&key, c, sample_id(c, p->email),
+		    campaign_id_valid(campaign) ? campaign : NULL,
+		    &p->unsubscribe, &p->mailto);
+	token_key_release(&key);
+	p->rcpt = (struct recipient){ p->name, p->email, p->unsubscribe.data,
+				      p->mailto.data };
 	return 0;
 }
 
@@ -117,7 +154,7 @@ int cmd_preview(int argc, char **argv, struct ctx *ctx)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = "out", *to = NULL;
-	struct preview p = { .unsubscribe = BUF_INIT };
+	struct preview p = { .unsubscribe = BUF_INIT, .mailto = BUF_INIT };
 	struct digest d;
 	struct issue *is = NULL;
 	int c, ret = EX_DATAERR;
@@ -140,7 +177,7 @@ int cmd_preview(int argc, char **argv, struct ctx *ctx)
 		error("cannot read digest folder '%s'", argv[optind]);
 		return EX_NOINPUT;
 	}
-	if (set_recipient(&p, ctx->config, to))
+	if (set_recipient(&p, to))
 		return EX_USAGE;
 	ret = EX_CONFIG;
 	if (dkim_signer_load(ctx->config, &p.signer))
@@ -148,15 +185,21 @@ int cmd_preview(int argc, char **argv, struct ctx *ctx)
 	ret = EX_DATAERR;
 	if (digest_load(&d, argv[optind]))
 		goto out_recipient;
+	if (set_links(&p, ctx->config, d.id)) {
+		ret = EX_CONFIG;
+		goto out_digest;
+	}
 	is = issue_compose(&d, ctx->config);
 	if (is)
 		ret = write_all(is, &p, ctx->config, dir, d.id);
 	issue_free(is);
+out_digest:
 	digest_release(&d);
 out_recipient:
 	dkim_signer_free(p.signer);
 	free(p.name);
 	free(p.email);
 	buf_release(&p.unsubscribe);
+	buf_release(&p.mailto);
 	return ret;
 }

@@ -47,5 +47,10 @@ int cmd_sub(int argc, char **argv, struct ctx *ctx);
 int cmd_sub_needs(int argc, char **argv);
 int cmd_init(int argc, char **argv, struct ctx *ctx);
 int cmd_dkim(int argc, char **argv, struct ctx *ctx);
+int cmd_send(int argc, char **argv, struct ctx *ctx);
+int cmd_report(int argc, char **argv, struct ctx *ctx);
+int cmd_secret(int argc, char **argv, struct ctx *ctx);
+int cmd_serve(int argc, char **argv, struct ctx *ctx);
+int cmd_inbox(int argc, char **argv, struct ctx *ctx);
 
 #endif

@@ -1,5 +1,6 @@
 #include "compose.h"
 
+#include <gnutls/crypto.h>
 #include <string.h>
 
 #include "address.h"
@@ -456,7 +457,6 @@ out:
 struct issue *issue_compose(const struct digest *d, const struct config *c)
 {
 	struct issue *is = xcalloc(1, sizeof(*is));
-	struct buf path = BUF_INIT;
 	struct theme *theme;
 	struct tmpl_dir *dir = tmpl_dir_new(c->templates_dir);
 	int bad = 1;
@@ -468,16 +468,11 @@ struct issue *issue_compose(const struct digest *d, const struct config *c)
 	is->subject = xstrdup(d->subject);
 	is->list_name = xstrdup(c->name);
 	is->list_id = xstrdup(c->list_id);
-	buf_addf(&path, "%s/theme.ini", c->templates_dir);
-	theme = theme_load(path.data);
-	buf_reset(&path);
-	buf_addf(&path, "%s/labels-%s.ini", c->templates_dir,
-		 c->templates_lang);
-	if (theme && !theme_load_labels(theme, path.data))
+	theme = theme_open(c->templates_dir, c->templates_lang);
+	if (theme)
 		bad = compose(is, d, c, theme, dir);
 	theme_free(theme);
 	tmpl_dir_free(dir);
-	buf_release(&path);
 	if (bad) {
 		issue_free(is);
 		return NULL;
@@ -523,7 +518,7 @@ int issue_message(const struct issue *is, const struct recipient *r,
 	struct mime_headers h = {
 		is->from_name, is->from_addr, is->reply_to, r->name, r->email,
 		is->subject, message_id, date, is->list_name, is->list_id,
-		r->unsubscribe_url, NULL,
+		r->unsubscribe_url, r->unsubscribe_mailto,
 	};
 	struct mime_body body;
 	int ret;
@@ -581,4 +576,51 @@ void issue_preview(const struct issue *is, const struct recipient *r,
 	if (text)
 		slotted_fill(&is->text, r, FILL_TEXT, text);
 	buf_release(&b);
+}
+
+static void hash_str(gnutls_hash_hd_t h, const char *s)
+{
+	/* with its NUL, so that "ab" + "c" differs from "a" + "bc" */
+	if (s)
+		gnutls_hash(h, s, strlen(s) + 1);
+	else
+		gnutls_hash(h, "", 1);
+}
+
+static void hash_slotted(gnutls_hash_hd_t h, const struct slotted *s)
+{
+	gnutls_hash(h, s->text.data, s->text.len);
+	for (size_t i = 0; i < s->nslots; i++) {
+		unsigned long long v[2] = { s->slots[i].offset, s->slots[i].which };
+
+		gnutls_hash(h, v, sizeof(v));
+	}
+}
+
+void issue_hash(const struct issue *is, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+	gnutls_hash_hd_t h;
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256))
+		die(EX_SOFTWARE, "SHA-256 is not available");
+	hash_str(h, is->subject);
+	hash_str(h, is->list_name);
+	hash_str(h, is->list_id);
+	hash_str(h, is->from_name);
+	hash_str(h, is->from_addr);
+	hash_str(h, is->reply_to);
+	hash_slotted(h, &is->html_qp);
+	hash_slotted(h, &is->text_qp);
+	for (size_t i = 0; i < is->nimages; i++) {
+		hash_str(h, is->cids[i]);
+		gnutls_hash(h, is->base64[i].data, is->base64[i].len);
+	}
+	gnutls_hash_deinit(h, md);
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
 }

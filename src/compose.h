@@ -20,6 +20,7 @@ struct recipient {
 	const char *name;		/* display name, may be NULL or "" */
 	const char *email;		/* normalised address */
 	const char *unsubscribe_url;	/* the recipient's own link */
+	const char *unsubscribe_mailto;	/* "mailto:...", or NULL (unsub_links) */
 };
 
 /*
@@ -32,6 +33,12 @@ struct recipient {
  */
 struct issue *issue_compose(const struct digest *d, const struct config *c);
 void issue_free(struct issue *is);
+
+/* Writes the lower-case hex SHA-256 of everything the issue's messages
+ * share (headers, encoded bodies with their slots, images) into hex:
+ * it changes when the digest, the templates or the config change what
+ * subscribers would get. */
+void issue_hash(const struct issue *is, char hex[65]);
 
 /* Octets of the HTML part before per-recipient values (Gmail clips near 102 KB). */
 size_t issue_html_size(const struct issue *is);

@@ -294,6 +294,8 @@ static const struct key keys[] = {
 	     "Sample Reader <reader@example.org>", REQUIRED, check_mailbox),
 	NUM("newsletter", "max-message-size", KEY_SIZE, max_message_size, "10M",
 	    KIB, 1024 * MIB),
+	TEXT("newsletter", "unsubscribe-mailto", unsubscribe_mailto, NULL,
+	     OPTIONAL, check_address),
 	TEXT("smtp", "url", smtp_url, "maildir:outbox", REQUIRED, check_smtp_url),
 	TEXT("smtp", "username", smtp_username, NULL, OPTIONAL, NULL),
 	TEXT("smtp", "password-file", smtp_password_file, NULL, OPTIONAL, NULL),
@@ -302,16 +304,44 @@ static const struct key keys[] = {
 	TEXT("smtp", "starttls", smtp_starttls, "require", REQUIRED, check_starttls),
 	NUM("smtp", "connections", KEY_LONG, smtp_connections, "4", 1, 100),
 	NUM("smtp", "rate", KEY_DOUBLE, smtp_rate, "0", 0, 1e6),
+	NUM("smtp", "max-per-hour", KEY_LONG, smtp_max_per_hour, "0", 0, 1e9),
+	TEXT("smtp", "ehlo-name", smtp_ehlo_name, NULL, OPTIONAL, check_domain),
+	TEXT("smtp", "bounce-address", smtp_bounce_address, NULL, OPTIONAL,
+	     check_address),
+	NUM("smtp", "verp", KEY_BOOL, smtp_verp, "false", 0, 1),
+	TEXT("smtp", "ca-file", smtp_ca_file, NULL, OPTIONAL, NULL),
+	NUM("smtp", "max-attempts", KEY_LONG, smtp_max_attempts, "5", 1, 100),
+	NUM("smtp", "retry-delay", KEY_DOUBLE, smtp_retry_delay, "60", 0, 86400),
+	NUM("smtp", "connect-timeout", KEY_DOUBLE, smtp_connect_timeout, "30",
+	    0.1, 3600),
+	NUM("smtp", "reply-timeout", KEY_DOUBLE, smtp_reply_timeout, "300",
+	    0.1, 3600),
 	TEXT("store", "path", store_path, "subscribers/bulletin.db", REQUIRED, NULL),
 	TEXT("templates", "dir", templates_dir, "templates", REQUIRED, NULL),
 	TEXT("templates", "lang", templates_lang, "en", REQUIRED, check_lang),
 	NUM("templates", "allow-raw-html", KEY_BOOL, allow_raw_html, "false", 0, 1),
 	TEXT("tokens", "secret-file", secret_file, "config/secret", REQUIRED, NULL),
+	NUM("tokens", "grace-days", KEY_LONG, grace_days, "90", 0, 3650),
 	TEXT("dkim", "domain", dkim_domain, NULL, OPTIONAL, check_domain),
 	TEXT("dkim", "selector", dkim_selector, NULL, OPTIONAL, check_dns_name),
 	TEXT("dkim", "key-file", dkim_key_file, NULL, OPTIONAL, NULL),
 	TEXT("dkim", "selector2", dkim_selector2, NULL, OPTIONAL, check_dns_name),
 	TEXT("dkim", "key-file2", dkim_key_file2, NULL, OPTIONAL, NULL),
+	NUM("inbox", "trust-unverified", KEY_BOOL, inbox_trust_unverified,
+	    "false", 0, 1),
+	NUM("inbox", "soft-bounce-threshold", KEY_LONG, inbox_soft_threshold,
+	    "5", 1, 1000),
+	NUM("inbox", "soft-bounce-stale-days", KEY_LONG, inbox_soft_stale_days,
+	    "7", 1, 3650),
+	NUM("inbox", "soft-bounce-interval-days", KEY_LONG,
+	    inbox_soft_interval_days, "1", 1, 365),
+	TEXT("inbox", "imap-password-file", inbox_imap_password_file, NULL,
+	     OPTIONAL, NULL),
+	TEXT("inbox", "imap-password-env", inbox_imap_password_env, NULL,
+	     OPTIONAL, check_env_name),
+	TEXT("inbox", "imap-done-folder", inbox_imap_done_folder,
+	     "bulletin-handled", REQUIRED, NULL),
+	TEXT("inbox", "imap-ca-file", inbox_imap_ca_file, NULL, OPTIONAL, NULL),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -520,6 +550,28 @@ static int apply_environment(struct config *c)
 	return ret;
 }
 
+/* List-Unsubscribe's mailto address, normalised; by default
+ * unsubscribe@ the From domain. */
+static int set_unsubscribe_mailto(struct config *c)
+{
+	char *addr = NULL;
+	const char *why;
+
+	if (!c->unsubscribe_mailto) {
+		struct buf b = BUF_INIT;
+
+		buf_addf(&b, "unsubscribe@%s", c->from_domain);
+		c->unsubscribe_mailto = buf_detach(&b, NULL);
+		return 0;
+	}
+	if (address_normalize(c->unsubscribe_mailto, &addr, &why))
+		return error("%s: bad 'unsubscribe-mailto' address '%s': %s",
+			     c->path, c->unsubscribe_mailto, why);
+	free(c->unsubscribe_mailto);
+	c->unsubscribe_mailto = addr;
+	return 0;
+}
+
 /* Every key without a default must have been set; from's domain kept. */
 static int finish(struct config *c)
 {
@@ -544,7 +596,7 @@ static int finish(struct config *c)
 	c->from_domain = xstrdup(strrchr(addr, '@') + 1);
 	free(display);
 	free(addr);
-	return 0;
+	return set_unsubscribe_mailto(c);
 }
 
 int config_load(struct config *c, const char *path)

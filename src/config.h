@@ -53,6 +53,8 @@ struct config {
 	char *sample_to;	/* preview recipient: "Ada Lovelace <ada@example.org>" */
 	size_t max_message_size; /* bytes a whole message may have (10M):
 				  * preview and send refuse bigger ones */
+	char *unsubscribe_mailto;	/* List-Unsubscribe's mailto address;
+					 * default unsubscribe@ the From domain */
 	/* [smtp] */
 	char *smtp_url;		/* smtp://, smtps:// or maildir:PATH */
 	char *smtp_username;	/* optional */
@@ -61,6 +63,15 @@ struct config {
 	char *smtp_starttls;	/* "require" (default), "try", "never" */
 	long  smtp_connections;	/* 1 to 100 */
 	double smtp_rate;	/* messages per second, 0 = unlimited */
+	long  smtp_max_per_hour;	/* 0 = no cap */
+	char *smtp_ehlo_name;	/* our fully qualified name; NULL: From's domain */
+	char *smtp_bounce_address;	/* envelope sender; NULL: the From address */
+	int   smtp_verp;	/* bounces+TAG@domain per delivery */
+	char *smtp_ca_file;	/* CA bundle for a private relay; NULL: system's */
+	long  smtp_max_attempts;	/* then a deferred delivery has failed */
+	double smtp_retry_delay;	/* seconds before the first retry, doubling */
+	double smtp_connect_timeout;	/* seconds */
+	double smtp_reply_timeout;	/* seconds to wait for each reply */
 	/* [store] */
 	char *store_path;	/* subscribers/bulletin.db */
 	/* [templates] */
@@ -75,6 +86,16 @@ struct config {
 	char *dkim_key_file;	/* its private key (PEM), mode 0600 */
 	char *dkim_selector2;	/* a second signature (say ed25519) */
 	char *dkim_key_file2;	/* its private key */
+	long  grace_days;	/* a rotated-out secret is accepted this long */
+	/* [inbox] */
+	int   inbox_trust_unverified;	/* act on bounces no VERP tag or Message-ID ties to us */
+	long  inbox_soft_threshold;	/* soft-bounce score that makes a bounce hard */
+	long  inbox_soft_stale_days;	/* a score with no new point for longer is forgotten */
+	long  inbox_soft_interval_days;	/* at most one point per this many days */
+	char *inbox_imap_password_file;	/* readable by its owner alone */
+	char *inbox_imap_password_env;	/* name of a variable holding it */
+	char *inbox_imap_done_folder;	/* where handled IMAP messages go */
+	char *inbox_imap_ca_file;	/* CAs for the IMAP server; NULL: system's */
 
 	char *path;		/* the file this was read from */
 	char *from_domain;	/* the domain of from's address, lower-cased */

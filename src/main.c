@@ -28,6 +28,16 @@ static const struct command commands[] = {
 	  "add, import, list, export and remove subscribers" },
 	{ "dkim", cmd_dkim, NEED_CONFIG | NEED_ARGS,
 	  "make a DKIM key, show the DNS record to publish" },
+	{ "send", cmd_send, NEED_STORE | NEED_ARGS,
+	  "send an issue to every active subscriber, or resume sending it" },
+	{ "report", cmd_report, NEED_STORE,
+	  "what a campaign sent, deferred and failed, and the replies" },
+	{ "serve", cmd_serve, NEED_CONFIG,
+	  "answer the unsubscribe links and one-click unsubscribes (HTTP)" },
+	{ "secret", cmd_secret, NEED_CONFIG | NEED_ARGS,
+	  "rotate the secret that signs unsubscribe tokens" },
+	{ "inbox", cmd_inbox, NEED_STORE | NEED_ARGS,
+	  "apply bounces, complaints and mailto unsubscribes from a Maildir" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -367,15 +367,18 @@ static void add_custom(struct mailimf_fields *f, const char *name, char *value)
 	mailimf_fields_add(f, mailimf_field_new_custom(xstrdup(name), value));
 }
 
-static char *list_unsubscribe(const struct mime_headers *h)
+/*
+ * List-Unsubscribe's value, folded between its URIs and never inside
+ * one: RFC 2369 lets clients ignore white space inside the brackets, but
+ * one-click senders do not all do so. Empty when there is none.
+ */
+static void list_unsubscribe(struct buf *out, const struct mime_headers *h)
 {
-	struct buf b = BUF_INIT;
-
 	if (h->unsubscribe_url)
-		buf_addf(&b, "<%s>", h->unsubscribe_url);
+		buf_addf(out, "<%s>", h->unsubscribe_url);
 	if (h->unsubscribe_mailto)
-		buf_addf(&b, "%s<%s>", b.len ? ", " : "", h->unsubscribe_mailto);
-	return buf_detach(&b, NULL);
+		buf_addf(out, "%s<%s>", out->len ? ",\r\n " : "",
+			 h->unsubscribe_mailto);
 }
 
 /*
@@ -383,8 +386,9 @@ static char *list_unsubscribe(const struct mime_headers *h)
  * libetpan, which folds straight after "Subject:" when the first word is
  * long (a decoder then reads a leading space) and does no RFC 2047.
  */
-enum { HDR_FROM, HDR_TO, HDR_SUBJECT, HDR_LIST_ID, NHDRS };
-static const char *const folded_names[NHDRS] = { "From", "To", "Subject", "List-Id" };
+enum { HDR_FROM, HDR_TO, HDR_SUBJECT, HDR_LIST_ID, HDR_LIST_UNSUB, NHDRS };
+static const char *const folded_names[NHDRS] = { "From", "To", "Subject",
+	"List-Id", "List-Unsubscribe" };
 
 static void fold_mailbox(struct buf *out, const char *field, const char *name,
 			 const char *addr, int angle)
@@ -407,6 +411,7 @@ static void folded_headers(const struct mime_headers *h, struct buf v[NHDRS])
 	fold_mailbox(&v[HDR_TO], "To", h->to_name, h->to_addr, 0);
 	fold_text(&subject, h->subject);
 	fold_mailbox(&v[HDR_LIST_ID], "List-Id", h->list_name, h->list_id, 1);
+	list_unsubscribe(&v[HDR_LIST_UNSUB], h);
 }
 
 static struct mailimf_fields *header_fields(const struct mime_headers *h,
@@ -419,10 +424,9 @@ static struct mailimf_fields *header_fields(const struct mime_headers *h,
 		h->reply_to ? address_list(h->reply_to) : NULL, NULL, NULL, NULL,
 		xstrdup(h->message_id), NULL, NULL, NULL);
 	for (int i = 0; i < NHDRS; i++)
-		add_custom(f, folded_names[i],
-			   xstrdup(add_hole(holes, v[i].data, v[i].len)));
-	if (h->unsubscribe_url || h->unsubscribe_mailto)
-		add_custom(f, "List-Unsubscribe", list_unsubscribe(h));
+		if (v[i].len)	/* only List-Unsubscribe may be absent */
+			add_custom(f, folded_names[i],
+				   xstrdup(add_hole(holes, v[i].data, v[i].len)));
 	/* RFC 8058: one-click needs an HTTPS URI to POST to */
 	if (h->unsubscribe_url && !strncmp(h->unsubscribe_url, "https://", 8))
 		add_custom(f, "List-Unsubscribe-Post",

@@ -159,6 +159,65 @@ static const char *const migrations[] = {
 	"DROP TABLE temp.merged;"
 	"DROP TABLE temp.erased;"
 	"CREATE UNIQUE INDEX subscribers_canon ON subscribers(canon);",
+	/* 3: the dispatcher's states 'uncertain' (claimed when a run died) and
+	 * 'skipped' (left the list while the campaign ran), the reply code,
+	 * and the indexes its queue reads. SQLite cannot change a CHECK
+	 * constraint in place, so the table is rebuilt and its rows copied;
+	 * the states stay enforced by the database. */
+	"CREATE TABLE deliveries_v2 ("
+	"  campaign_id   TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+	"  subscriber_id INTEGER NOT NULL"
+	"                REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"  state         TEXT NOT NULL DEFAULT 'queued' CHECK (state = 'queued'"
+	"                OR state = 'sending' OR state = 'sent'"
+	"                OR state = 'deferred' OR state = 'failed'"
+	"                OR state = 'uncertain' OR state = 'skipped'),"
+	"  attempts      INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt  TEXT,"
+	"  last_reply    TEXT,"
+	"  reply_code    INTEGER,"
+	"  message_id    TEXT,"
+	"  updated       TEXT NOT NULL,"
+	"  PRIMARY KEY (campaign_id, subscriber_id)"
+	") WITHOUT ROWID;"
+	"INSERT INTO deliveries_v2 (campaign_id, subscriber_id, state, attempts,"
+	"  next_attempt, last_reply, message_id, updated)"
+	"  SELECT campaign_id, subscriber_id, state, attempts, next_attempt,"
+	"  last_reply, message_id, updated FROM deliveries;"
+	"DROP TABLE deliveries;"
+	"ALTER TABLE deliveries_v2 RENAME TO deliveries;"
+	"CREATE INDEX deliveries_subscriber ON deliveries(subscriber_id);"
+	/* the queue: queued rows in id order, counts per state */
+	"CREATE INDEX deliveries_state ON deliveries(campaign_id, state);"
+	"CREATE INDEX deliveries_due ON deliveries(campaign_id, next_attempt)"
+	"  WHERE state = 'deferred';",
+	/* 4: what came back. bounces logs each bounce and complaint read (the
+	 * report counts them per campaign); bounce_scores keeps each
+	 * subscriber's soft-bounce score; the index ties a returned
+	 * message to its delivery by Message-ID. IF NOT EXISTS: it may
+	 * run again on a database whose version was set back (as
+	 * test_store does). */
+	"CREATE INDEX IF NOT EXISTS deliveries_message_id ON deliveries(message_id)"
+	"  WHERE message_id IS NOT NULL;"
+	"CREATE TABLE IF NOT EXISTS bounces ("
+	"  id            INTEGER PRIMARY KEY,"
+	"  subscriber_id INTEGER NOT NULL"
+	"                REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"  campaign_id   TEXT REFERENCES campaigns(id) ON DELETE SET NULL,"
+	"  kind          TEXT NOT NULL CHECK (kind = 'hard' OR kind = 'soft'"
+	"                OR kind = 'complaint'),"
+	"  status        TEXT,"
+	"  created       TEXT NOT NULL"
+	");"
+	"CREATE INDEX IF NOT EXISTS bounces_campaign ON bounces(campaign_id)"
+	"  WHERE campaign_id IS NOT NULL;"
+	"CREATE INDEX IF NOT EXISTS bounces_subscriber ON bounces(subscriber_id);"
+	"CREATE TABLE IF NOT EXISTS bounce_scores ("
+	"  subscriber_id INTEGER PRIMARY KEY"
+	"                REFERENCES subscribers(id) ON DELETE CASCADE,"
+	"  score         INTEGER NOT NULL,"
+	"  last_day      TEXT NOT NULL"	/* "2026-11-03": one point a day */
+	");",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -172,6 +231,16 @@ enum query {
 	Q_SUB_DELETE, Q_EVENT_INSERT, Q_EVENTS_NEW,
 	Q_SUPP_GET, Q_SUPP_INSERT, Q_SUPP_DELETE, Q_SUPP_NONE,
 	Q_EVENTS, Q_COUNT_STATUS, Q_MONTHLY, Q_ATTR_KEYS,
+	/* campaigns and deliveries */
+	Q_CAMP_GET, Q_CAMP_INSERT, Q_CAMP_SNAPSHOT, Q_CAMP_STARTED,
+	Q_CAMP_FINISHED, Q_CAMP_LIST, Q_DLV_MOVE, Q_DLV_RETRY_FAILED,
+	Q_DLV_COUNTS, Q_DLV_REPLIES, Q_DLV_DUE, Q_DLV_QUEUED, Q_DLV_NEXT_DUE,
+	Q_DLV_CLAIM, Q_DLV_RESULT, Q_DLV_SENT_SINCE, Q_DLV_LIST,
+	/* the unsubscribe endpoint and its report */
+	Q_SUB_BY_ID, Q_CAMP_EXISTS, Q_UNSUB_BY_METHOD,
+	/* the inbox */
+	Q_IB_BY_MSGID, Q_IB_DLV_EXISTS, Q_IB_RECORD, Q_IB_SCORE_GET,
+	Q_IB_SCORE_PUT, Q_IB_COUNTS,
 	NQUERIES
 };
 
@@ -250,6 +319,100 @@ static const char *const sql[NQUERIES] = {
 		 * caller */
 		"SELECT DISTINCT j.key FROM subscribers, json_each(subscribers.attrs) AS j"
 		" WHERE ?1 IS NULL OR subscribers.status = ?1",
+	[Q_CAMP_GET] =
+		"SELECT id, subject, content_hash, created, started, finished"
+		" FROM campaigns WHERE id = ?1",
+	[Q_CAMP_INSERT] =
+		"INSERT INTO campaigns (id, subject, content_hash, created)"
+		" VALUES (?1, ?2, ?3, ?4)",
+	[Q_CAMP_SNAPSHOT] =
+		"INSERT INTO deliveries (campaign_id, subscriber_id, updated)"
+		" SELECT ?1, id, ?2 FROM subscribers WHERE status = 'active'"
+		" ORDER BY id",
+	[Q_CAMP_STARTED] =
+		"UPDATE campaigns SET started = coalesce(started, ?2),"
+		" finished = NULL WHERE id = ?1",
+	[Q_CAMP_FINISHED] = "UPDATE campaigns SET finished = ?2 WHERE id = ?1",
+	[Q_CAMP_LIST] =
+		"SELECT c.id, c.subject, c.started, c.finished,"
+		" total(d.state = 'queued'), total(d.state = 'sending'),"
+		" total(d.state = 'sent'), total(d.state = 'deferred'),"
+		" total(d.state = 'failed'), total(d.state = 'uncertain'),"
+		" total(d.state = 'skipped')"
+		" FROM campaigns c LEFT JOIN deliveries d ON d.campaign_id = c.id"
+		" GROUP BY c.id ORDER BY c.created, c.id",
+	[Q_DLV_MOVE] =
+		"UPDATE deliveries SET state = ?3, updated = ?4"
+		" WHERE campaign_id = ?1 AND state = ?2",
+	[Q_DLV_RETRY_FAILED] =
+		"UPDATE deliveries SET state = 'queued', attempts = 0,"
+		" next_attempt = NULL, updated = ?2"
+		" WHERE campaign_id = ?1 AND state = 'failed'",
+	[Q_DLV_COUNTS] =
+		"SELECT state, count(*) FROM deliveries WHERE campaign_id = ?1"
+		" GROUP BY state",
+	[Q_DLV_REPLIES] =
+		"SELECT reply_code, count(*), max(last_reply) FROM deliveries"
+		" WHERE campaign_id = ?1 AND reply_code IS NOT NULL"
+		" GROUP BY reply_code ORDER BY reply_code",
+	[Q_DLV_DUE] =
+		"SELECT d.subscriber_id, s.email, s.name, s.status, d.attempts"
+		" FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+		" WHERE d.campaign_id = ?1 AND d.state = 'deferred'"
+		" AND d.next_attempt <= ?2 ORDER BY d.next_attempt LIMIT ?3",
+	[Q_DLV_QUEUED] =
+		"SELECT d.subscriber_id, s.email, s.name, s.status, d.attempts"
+		" FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+		" WHERE d.campaign_id = ?1 AND d.state = 'queued'"
+		" AND d.subscriber_id > ?2 ORDER BY d.subscriber_id LIMIT ?3",
+	[Q_DLV_NEXT_DUE] =
+		"SELECT min(next_attempt), count(*) FROM deliveries"
+		" WHERE campaign_id = ?1 AND state = 'deferred'",
+	[Q_DLV_CLAIM] =
+		"UPDATE deliveries SET state = ?3, message_id = ?4,"
+		" last_reply = coalesce(?5, last_reply), updated = ?6"
+		" WHERE campaign_id = ?1 AND subscriber_id = ?2",
+	[Q_DLV_RESULT] =
+		"UPDATE deliveries SET state = ?3, attempts = ?4, next_attempt = ?5,"
+		" last_reply = ?6, reply_code = ?7, updated = ?8"
+		" WHERE campaign_id = ?1 AND subscriber_id = ?2 AND state = 'sending'",
+	[Q_DLV_SENT_SINCE] =
+		"SELECT count(*) FROM deliveries WHERE state = 'sent'"
+		" AND updated >= ?1",
+	[Q_DLV_LIST] =
+		"SELECT s.email, d.message_id, d.last_reply, d.updated"
+		" FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+		" WHERE d.campaign_id = ?1 AND d.state = ?2 ORDER BY d.subscriber_id",
+	[Q_SUB_BY_ID] =
+		"SELECT id, email, name, status, created, updated, attrs"
+		" FROM subscribers WHERE id = ?1",
+	[Q_CAMP_EXISTS] = "SELECT 1 FROM campaigns WHERE id = ?1",
+	[Q_UNSUB_BY_METHOD] =
+		"SELECT type, method, count(*) FROM events WHERE campaign_id = ?1"
+		" AND type IN ('unsubscribe', 'resubscribe')"
+		" GROUP BY type, method ORDER BY type DESC, method",
+	[Q_IB_BY_MSGID] =
+		"SELECT campaign_id, subscriber_id FROM deliveries"
+		" WHERE message_id = ?1 LIMIT 1",
+	[Q_IB_DLV_EXISTS] =
+		"SELECT 1 FROM deliveries WHERE campaign_id = ?1"
+		" AND subscriber_id = ?2",
+	[Q_IB_RECORD] =
+		"INSERT INTO bounces (subscriber_id, campaign_id, kind, status,"
+		" created) VALUES (?1, (SELECT id FROM campaigns WHERE id = ?2),"
+		" ?3, ?4, ?5)",
+	/* the score, and the days since its last point */
+	[Q_IB_SCORE_GET] =
+		"SELECT score, julianday(?2) - julianday(last_day)"
+		" FROM bounce_scores WHERE subscriber_id = ?1",
+	[Q_IB_SCORE_PUT] =
+		"INSERT OR REPLACE INTO bounce_scores (subscriber_id, score,"
+		" last_day) VALUES (?1, ?2, ?3)",
+	[Q_IB_COUNTS] =
+		"SELECT count(DISTINCT iif(kind = 'hard', subscriber_id, NULL)),"
+		" count(DISTINCT iif(kind = 'soft', subscriber_id, NULL)),"
+		" count(DISTINCT iif(kind = 'complaint', subscriber_id, NULL))"
+		" FROM bounces WHERE campaign_id = ?1",
 };
 
 struct store {
@@ -1490,4 +1653,693 @@ int store_monthly(struct store *s,
 	if (!st || flush_events(s))
 		return -1;
 	return walk(s, st, each_month, &cb, arg);
+}
+
+/* ---- campaigns and deliveries ------------------------------------------- */
+
+static const char *const dlv_names[DLV_NSTATES] = {
+	[DLV_QUEUED] = "queued",
+	[DLV_SENDING] = "sending",
+	[DLV_SENT] = "sent",
+	[DLV_DEFERRED] = "deferred",
+	[DLV_FAILED] = "failed",
+	[DLV_UNCERTAIN] = "uncertain",
+	[DLV_SKIPPED] = "skipped",
+};
+
+const char *store_dlv_state_name(enum dlv_state st)
+{
+	return (unsigned)st < DLV_NSTATES ? dlv_names[st] : NULL;
+}
+
+static int dlv_state_parse(const char *name, enum dlv_state *st)
+{
+	for (int i = 0; name && i < DLV_NSTATES; i++)
+		if (!strcmp(name, dlv_names[i])) {
+			*st = (enum dlv_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void fill_campaign(sqlite3_stmt *st, struct store_campaign *c)
+{
+	c->id = col_text(st, 0);
+	c->subject = col_text(st, 1);
+	c->content_hash = col_text(st, 2);
+	c->created = col_text(st, 3);
+	c->started = col_text(st, 4);
+	c->finished = col_text(st, 5);
+}
+
+int store_campaign_get(struct store *s, const char *id,
+		       struct store_campaign *c)
+{
+	sqlite3_stmt *st = stmt(s, Q_CAMP_GET);
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		fill_campaign(st, c);
+		return 1;	/* readable until the next reset */
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
+}
+
+int store_campaign_create(struct store *s, const char *id, const char *subject,
+			  const char *content_hash, long long *recipients)
+{
+	sqlite3_stmt *st;
+	int own, ret = -1;
+
+	if (tx_enter(s, &own))
+		return -1;
+	st = stmt(s, Q_CAMP_INSERT);
+	if (!st)
+		goto out;
+	bind_text(st, 1, id);
+	bind_text(st, 2, subject);
+	bind_text(st, 3, content_hash);
+	bind_text(st, 4, now(s));
+	if (run(s, st))
+		goto out;
+	st = stmt(s, Q_CAMP_SNAPSHOT);
+	if (!st)
+		goto out;
+	bind_text(st, 1, id);
+	bind_text(st, 2, now(s));
+	if (run(s, st))
+		goto out;
+	*recipients = sqlite3_changes64(s->db);
+	ret = 0;
+out:
+	return tx_leave(s, own, ret);
+}
+
+static int campaign_stamp(struct store *s, enum query q, const char *id)
+{
+	sqlite3_stmt *st = stmt(s, q);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	bind_text(st, 2, now(s));
+	return run(s, st);
+}
+
+int store_campaign_started(struct store *s, const char *id)
+{
+	return campaign_stamp(s, Q_CAMP_STARTED, id);
+}
+
+int store_campaign_finished(struct store *s, const char *id)
+{
+	return campaign_stamp(s, Q_CAMP_FINISHED, id);
+}
+
+int store_dlv_move(struct store *s, const char *campaign, enum dlv_state from,
+		   enum dlv_state to, long long *n)
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_MOVE);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	bind_text(st, 2, dlv_names[from]);
+	bind_text(st, 3, dlv_names[to]);
+	bind_text(st, 4, now(s));
+	if (run(s, st))
+		return -1;
+	*n = sqlite3_changes64(s->db);
+	return 0;
+}
+
+int store_dlv_retry_failed(struct store *s, const char *campaign, long long *n)
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_RETRY_FAILED);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	bind_text(st, 2, now(s));
+	if (run(s, st))
+		return -1;
+	*n = sqlite3_changes64(s->db);
+	return 0;
+}
+
+static int each_dlv_count(sqlite3_stmt *st, void *fn, void *arg)
+{
+	long long *counts = arg;
+	enum dlv_state state;
+
+	(void)fn;
+	if (!dlv_state_parse(col_text(st, 0), &state))
+		counts[state] = sqlite3_column_int64(st, 1);
+	return 0;
+}
+
+int store_dlv_counts(struct store *s, const char *campaign,
+		     long long counts[DLV_NSTATES])
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_COUNTS);
+
+	memset(counts, 0, DLV_NSTATES * sizeof(*counts));
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	return walk(s, st, each_dlv_count, NULL, counts);
+}
+
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* Appends the rows of st (a due or queued query) to out. */
+static int read_dlvs(struct store *s, sqlite3_stmt *st, struct store_dlv *out,
+		     size_t max, size_t *n, long long *cursor)
+{
+	int rc;
+
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_dlv *d = &out[(*n)++];
+
+		d->subscriber_id = sqlite3_column_int64(st, 0);
+		copy_text(d->email, sizeof(d->email), col_text(st, 1));
+		copy_text(d->name, sizeof(d->name), col_text(st, 2));
+		d->status = SUB_PENDING;
+		store_status_parse(col_text(st, 3), &d->status);
+		d->attempts = sqlite3_column_int(st, 4);
+		d->deferred = cursor == NULL;
+		d->message_id[0] = '\0';
+		if (cursor && d->subscriber_id > *cursor)
+			*cursor = d->subscriber_id;
+	}
+	if (*n < max && rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return db_error(s, "cannot read");
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_dlv_due(struct store *s, const char *campaign, const char *now_ms,
+		  long long *cursor, struct store_dlv *out, size_t max,
+		  size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_DUE);
+
+	*n = 0;
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	bind_text(st, 2, now_ms);
+	sqlite3_bind_int64(st, 3, (long long)max);
+	if (read_dlvs(s, st, out, max, n, NULL))
+		return -1;
+	if (*n == max)
+		return 0;
+	st = stmt(s, Q_DLV_QUEUED);
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	sqlite3_bind_int64(st, 2, *cursor);
+	sqlite3_bind_int64(st, 3, (long long)(max - *n));
+	return read_dlvs(s, st, out, max, n, cursor);
+}
+
+int store_dlv_claim(struct store *s, const char *campaign,
+		    const struct store_dlv *d)
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_CLAIM);
+	char why[64];
+	int active = d->status == SUB_ACTIVE;
+
+	if (!st)
+		return -1;
+	snprintf(why, sizeof(why), "subscriber is %s",
+		 status_names[d->status]);
+	bind_text(st, 1, campaign);
+	sqlite3_bind_int64(st, 2, d->subscriber_id);
+	bind_text(st, 3, dlv_names[active ? DLV_SENDING : DLV_SKIPPED]);
+	bind_text(st, 4, active ? d->message_id : NULL);
+	bind_text(st, 5, active ? NULL : why);
+	bind_text(st, 6, now(s));
+	return run(s, st);
+}
+
+int store_dlv_result(struct store *s, const char *campaign,
+		     const struct store_result *r)
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_RESULT);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	sqlite3_bind_int64(st, 2, r->subscriber_id);
+	bind_text(st, 3, dlv_names[r->state]);
+	sqlite3_bind_int(st, 4, r->attempts);
+	bind_text(st, 5, r->state == DLV_DEFERRED ? r->next_attempt : NULL);
+	bind_text(st, 6, r->reply);
+	if (r->reply_code)
+		sqlite3_bind_int(st, 7, r->reply_code);
+	bind_text(st, 8, now(s));
+	return run(s, st);
+}
+
+int store_dlv_next_due(struct store *s, const char *campaign, char next[32],
+		       long long *n)
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_NEXT_DUE);
+	int rc, ret;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_error(s, "cannot read");
+	}
+	*n = sqlite3_column_int64(st, 1);
+	ret = col_text(st, 0) != NULL;
+	copy_text(next, 32, col_text(st, 0));
+	sqlite3_reset(st);
+	return ret;
+}
+
+long long store_dlv_sent_since(struct store *s, const char *since)
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_SENT_SINCE);
+	long long n;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, since);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_error(s, "cannot read");
+	}
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+struct reply_cb { int (*fn)(const struct store_reply *r, void *arg); };
+struct camp_cb { int (*fn)(const struct store_campaign_sum *c, void *arg); };
+
+static int each_reply(sqlite3_stmt *st, void *fn, void *arg)
+{
+	struct store_reply r = {
+		sqlite3_column_int(st, 0), sqlite3_column_int64(st, 1),
+		col_text(st, 2),
+	};
+
+	return ((struct reply_cb *)fn)->fn(&r, arg);
+}
+
+int store_dlv_replies(struct store *s, const char *campaign,
+		      int (*fn)(const struct store_reply *r, void *arg),
+		      void *arg)
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_REPLIES);
+	struct reply_cb cb = { fn };
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	return walk(s, st, each_reply, &cb, arg);
+}
+
+static int each_campaign(sqlite3_stmt *st, void *fn, void *arg)
+{
+	struct store_campaign_sum c = { {
+		col_text(st, 0), col_text(st, 1), NULL, NULL,
+		col_text(st, 2), col_text(st, 3) }, { 0 } };
+
+	for (int i = 0; i < DLV_NSTATES; i++)
+		c.counts[i] = sqlite3_column_int64(st, 4 + i);
+	return ((struct camp_cb *)fn)->fn(&c, arg);
+}
+
+int store_campaign_list(struct store *s,
+			int (*fn)(const struct store_campaign_sum *c, void *arg),
+			void *arg)
+{
+	sqlite3_stmt *st = stmt(s, Q_CAMP_LIST);
+	struct camp_cb cb = { fn };
+
+	if (!st)
+		return -1;
+	return walk(s, st, each_campaign, &cb, arg);
+}
+
+struct dlv_row_cb { int (*fn)(const struct store_dlv_row *r, void *arg); };
+
+static int each_dlv_row(sqlite3_stmt *st, void *fn, void *arg)
+{
+	struct store_dlv_row r = {
+		col_text(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3),
+	};
+
+	return ((struct dlv_row_cb *)fn)->fn(&r, arg);
+}
+
+int store_dlv_list(struct store *s, const char *campaign, enum dlv_state state,
+		   int (*fn)(const struct store_dlv_row *r, void *arg),
+		   void *arg)
+{
+	sqlite3_stmt *st = stmt(s, Q_DLV_LIST);
+	struct dlv_row_cb cb = { fn };
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	bind_text(st, 2, dlv_names[state]);
+	return walk(s, st, each_dlv_row, &cb, arg);
+}
+
+/* ---- the unsubscribe endpoint -------------------------------------------- */
+
+int store_sub_by_id(struct store *s, long long id, char email[STORE_EMAIL_MAX],
+		    enum sub_status *status)
+{
+	sqlite3_stmt *st = stmt(s, Q_SUB_BY_ID);
+	struct store_row row;
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		fill_row(st, &row);
+		if (email)
+			snprintf(email, STORE_EMAIL_MAX, "%s", row.email);
+		*status = row.status;
+	}
+	/* reset at once: a statement left on a row holds a read snapshot,
+	 * which keeps WAL checkpoints from finishing */
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
+}
+
+/* why with its campaign dropped when the database has no such campaign
+ * (a token from a preview or a test message names one never sent). */
+static int known_campaign(struct store *s, const struct store_why *why,
+			  struct store_why *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = *why;
+	if (!why->campaign)
+		return 0;
+	st = stmt(s, Q_CAMP_EXISTS);
+	if (!st)
+		return -1;
+	bind_text(st, 1, why->campaign);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, "cannot read");
+	if (rc == SQLITE_DONE)
+		out->campaign = NULL;
+	return 0;
+}
+
+/* Moves subscriber id to status to (with its event) when from(cur)
+ * allows it; the outcome as store.h says. */
+static int change_by_id(struct store *s, long long id, enum sub_status to,
+			int (*allowed)(enum sub_status cur),
+			const char *event, const struct store_why *why,
+			enum store_outcome *outcome)
+{
+	enum sub_status cur = SUB_PENDING;
+	struct store_why w;
+	int own, ret;
+
+	if (tx_enter(s, &own) || flush_events(s))
+		return -1;
+	ret = store_sub_by_id(s, id, NULL, &cur);
+	*outcome = ret == 1 ? STORE_UNCHANGED : STORE_NOT_FOUND;
+	if (ret == 1 && allowed(cur)) {
+		*outcome = STORE_UPDATED;
+		ret = known_campaign(s, why, &w);
+		if (!ret)
+			ret = set_status(s, id, to, event, &w);
+	}
+	return tx_leave(s, own, ret < 0 ? -1 : 0);
+}
+
+static int may_unsubscribe(enum sub_status cur)
+{
+	return suppress_applies(cur, SUB_UNSUBSCRIBED);
+}
+
+static int may_undo(enum sub_status cur)
+{
+	return cur == SUB_UNSUBSCRIBED;
+}
+
+int store_unsub_by_id(struct store *s, long long id,
+		      const struct store_why *why, enum store_outcome *outcome)
+{
+	return change_by_id(s, id, SUB_UNSUBSCRIBED, may_unsubscribe,
+			    "unsubscribe", why, outcome);
+}
+
+int store_undo_unsub_by_id(struct store *s, long long id,
+			   const struct store_why *why,
+			   enum store_outcome *outcome)
+{
+	return change_by_id(s, id, SUB_ACTIVE, may_undo, "resubscribe", why,
+			    outcome);
+}
+
+struct unsub_cb { int (*fn)(const struct store_unsub_count *c, void *arg); };
+
+static int each_unsub(sqlite3_stmt *st, void *fn, void *arg)
+{
+	struct store_unsub_count c = {
+		col_text(st, 0), col_text(st, 1), sqlite3_column_int64(st, 2),
+	};
+
+	return ((struct unsub_cb *)fn)->fn(&c, arg);
+}
+
+int store_unsub_counts(struct store *s, const char *campaign,
+		       int (*fn)(const struct store_unsub_count *c, void *arg),
+		       void *arg)
+{
+	sqlite3_stmt *st = stmt(s, Q_UNSUB_BY_METHOD);
+	struct unsub_cb cb = { fn };
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	return walk(s, st, each_unsub, &cb, arg);
+}
+
+/* ---- the inbox ---------------------------------------------------------- */
+
+int store_dlv_by_message_id(struct store *s, const char *message_id,
+			    char campaign[65], long long *subscriber_id)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_BY_MSGID);
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, message_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(campaign, 65, "%s", col_text(st, 0));
+		*subscriber_id = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
+}
+
+int store_dlv_exists(struct store *s, const char *campaign,
+		     long long subscriber_id)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_DLV_EXISTS);
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	sqlite3_bind_int64(st, 2, subscriber_id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
+}
+
+static int record_bounce(struct store *s, long long id, const char *kind,
+			 const struct store_why *why)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_RECORD);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, why->campaign);
+	bind_text(st, 3, kind);
+	bind_text(st, 4, why->detail);
+	bind_text(st, 5, now(s));
+	return run(s, st);
+}
+
+static int may_bounce(enum sub_status cur)
+{
+	return suppress_applies(cur, SUB_BOUNCED);
+}
+
+static int may_complain(enum sub_status cur)
+{
+	return suppress_applies(cur, SUB_COMPLAINED);
+}
+
+int store_hard_bounce(struct store *s, long long id,
+		      const struct store_why *why, enum store_outcome *outcome)
+{
+	int own, ret;
+
+	if (tx_enter(s, &own))
+		return -1;
+	ret = change_by_id(s, id, SUB_BOUNCED, may_bounce, "bounce", why,
+			   outcome);
+	if (!ret && *outcome != STORE_NOT_FOUND)
+		ret = record_bounce(s, id, "hard", why);
+	return tx_leave(s, own, ret);
+}
+
+int store_complaint(struct store *s, long long id,
+		    const struct store_why *why, enum store_outcome *outcome)
+{
+	int own, ret;
+
+	if (tx_enter(s, &own))
+		return -1;
+	ret = change_by_id(s, id, SUB_COMPLAINED, may_complain, "complaint",
+			   why, outcome);
+	if (!ret && *outcome != STORE_NOT_FOUND)
+		ret = record_bounce(s, id, "complaint", why);
+	return tx_leave(s, own, ret);
+}
+
+/* Reads the score: *score and *days (since the last point; a large
+ * number when there is none). 0 or -1. */
+static int score_get(struct store *s, long long id, const char *day,
+		     long *score, double *days)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_SCORE_GET);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, day);
+	rc = sqlite3_step(st);
+	*score = 0;
+	*days = 1e9;
+	if (rc == SQLITE_ROW) {
+		*score = (long)sqlite3_column_int64(st, 0);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			*days = sqlite3_column_double(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+						     : db_error(s, "cannot read");
+}
+
+static int score_put(struct store *s, long long id, long score,
+		     const char *day)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_SCORE_PUT);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, score);
+	bind_text(st, 3, day);
+	return run(s, st);
+}
+
+/* The score after a soft bounce on day: stale ones are forgotten, one
+ * point per interval at most. */
+static long next_score(long score, double days,
+		       const struct store_soft_rules *r)
+{
+	if (days > (double)r->stale_days)
+		score = 0;
+	if (days >= (double)r->interval_days || days < 0)
+		score += 1;
+	return score;
+}
+
+int store_soft_bounce(struct store *s, long long id, const char *day,
+		      const struct store_soft_rules *r,
+		      const struct store_why *why, long *score,
+		      enum store_outcome *outcome)
+{
+	enum sub_status cur;
+	double days;
+	int own, ret, found;
+
+	*outcome = STORE_NOT_FOUND;
+	if (tx_enter(s, &own))
+		return -1;
+	ret = found = store_sub_by_id(s, id, NULL, &cur);
+	if (found == 1)
+		ret = score_get(s, id, day, score, &days);
+	if (found == 1 && !ret) {
+		long was = *score;
+
+		*score = next_score(*score, days, r);
+		*outcome = *score != was ? STORE_UPDATED : STORE_UNCHANGED;
+		ret = record_bounce(s, id, "soft", why);
+		if (!ret && *score != was)
+			ret = score_put(s, id, *score, day);
+		if (!ret && *score >= r->threshold &&
+		    suppress_applies(cur, SUB_BOUNCED)) {
+			struct store_why w = *why;
+
+			w.detail = "soft bounces";
+			ret = change_by_id(s, id, SUB_BOUNCED, may_bounce,
+					   "bounce", &w, outcome);
+		}
+	}
+	return tx_leave(s, own, ret < 0 ? -1 : 0);
+}
+
+int store_bounce_counts(struct store *s, const char *campaign,
+			long long *hard, long long *soft, long long *complaints)
+{
+	sqlite3_stmt *st = stmt(s, Q_IB_COUNTS);
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, campaign);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*hard = sqlite3_column_int64(st, 0);
+		*soft = sqlite3_column_int64(st, 1);
+		*complaints = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s, "cannot read");
 }

@@ -277,4 +277,271 @@ struct store_month {
 int store_monthly(struct store *s,
 		  int (*fn)(const struct store_month *m, void *arg), void *arg);
 
+/* ---- campaigns and deliveries ------------------------------------------- */
+
+/*
+ * A campaign is one issue sent; its deliveries are the recipients
+ * snapshotted when it was created, one row each, moving through:
+ *
+ *   queued -> sending -> sent | deferred | failed
+ *             (claimed, committed before any byte goes out)
+ *   deferred -> sending (when next_attempt is due)
+ *   sending (found at start-up: the run died) -> uncertain
+ *   queued | deferred (the subscriber left the list) -> skipped
+ *
+ * The dispatcher claims rows in small batches inside its own
+ * transaction (store_begin ... store_commit), so the database never
+ * holds more 'sending' rows than it has in hand.
+ */
+
+enum dlv_state {
+	DLV_QUEUED,
+	DLV_SENDING,
+	DLV_SENT,
+	DLV_DEFERRED,
+	DLV_FAILED,
+	DLV_UNCERTAIN,
+	DLV_SKIPPED,
+};
+#define DLV_NSTATES 7
+
+/* "queued", "sending", ... (static); NULL for an out-of-range value. */
+const char *store_dlv_state_name(enum dlv_state st);
+
+/* A campaign row; strings borrowed until the next call with the store. */
+struct store_campaign {
+	const char *id;
+	const char *subject;
+	const char *content_hash;
+	const char *created;
+	const char *started;	/* NULL until the first message went out */
+	const char *finished;	/* NULL until nothing is left to do */
+};
+
+/* Returns 1 with *c filled, 0 when there is no such campaign, -1 after
+ * error(). */
+int store_campaign_get(struct store *s, const char *id,
+		       struct store_campaign *c);
+
+/*
+ * Creates campaign id and queues one delivery per subscriber active at
+ * this moment, in one transaction. *recipients receives their number.
+ * Returns 0, or -1 after error() (the campaign exists already, ...).
+ */
+int store_campaign_create(struct store *s, const char *id, const char *subject,
+			  const char *content_hash, long long *recipients);
+
+/* Records that sending began (the first time) or has ended: 0 or -1. */
+int store_campaign_started(struct store *s, const char *id);
+int store_campaign_finished(struct store *s, const char *id);
+
+/*
+ * Moves every delivery of the campaign in state from to state to
+ * (sending -> uncertain at start-up, uncertain -> queued when asked).
+ * *n receives how many moved. Returns 0 or -1.
+ */
+int store_dlv_move(struct store *s, const char *campaign, enum dlv_state from,
+		   enum dlv_state to, long long *n);
+
+/* Queues the failed deliveries again, with their attempts reset. */
+int store_dlv_retry_failed(struct store *s, const char *campaign, long long *n);
+
+/* Fills counts[DLV_NSTATES] with the campaign's deliveries per state. */
+int store_dlv_counts(struct store *s, const char *campaign,
+		     long long counts[DLV_NSTATES]);
+
+/* A delivery the dispatcher may claim, copied out of the database. */
+struct store_dlv {
+	long long       subscriber_id;
+	char            email[256];	/* normalised address, as stored */
+	char            name[512];	/* "" when there is none */
+	enum sub_status status;		/* the subscriber's, now */
+	int             attempts;	/* made so far */
+	int             deferred;	/* 1: it was deferred, 0: queued */
+	char            message_id[256];	/* set by the caller before claiming */
+};
+
+/*
+ * Reads up to max deliveries that are due: deferred ones whose
+ * next_attempt (ISO 8601 with milliseconds) is at or before now, then
+ * queued ones whose subscriber id is greater than *cursor, which moves
+ * past them. Changes nothing. *n receives the number read; 0 with no
+ * deferred ones due and *cursor unchanged means the queue is empty.
+ * Call inside a transaction so that the claim that follows sees the
+ * same rows. Returns 0 or -1.
+ */
+int store_dlv_due(struct store *s, const char *campaign, const char *now,
+		  long long *cursor, struct store_dlv *out, size_t max,
+		  size_t *n);
+
+/*
+ * Claims d: state 'sending' and its Message-ID, or, for a subscriber who
+ * is no longer active, state 'skipped' with the reason. Returns 0 or -1.
+ */
+int store_dlv_claim(struct store *s, const char *campaign,
+		    const struct store_dlv *d);
+
+/* The outcome of one delivery attempt. */
+struct store_result {
+	long long       subscriber_id;
+	enum dlv_state  state;		/* sent, deferred, failed, or queued
+					 * when it never went out */
+	int             attempts;	/* made so far, this one included */
+	const char     *next_attempt;	/* deferred: when, ISO 8601 with ms */
+	int             reply_code;	/* 0 for none (no reply, a timeout) */
+	const char     *reply;		/* the last reply, or what went wrong */
+};
+
+/* Records r for a delivery in state 'sending' (else nothing changes). */
+int store_dlv_result(struct store *s, const char *campaign,
+		     const struct store_result *r);
+
+/*
+ * When the earliest deferred delivery is due: 1 with next (the ISO
+ * string, copied into next[32]) and *n (how many are deferred), 0 when
+ * none is deferred, -1 after error().
+ */
+int store_dlv_next_due(struct store *s, const char *campaign, char next[32],
+		       long long *n);
+
+/* Number of messages of any campaign sent at or after since (ISO 8601):
+ * what a per-hour cap counts across runs. -1 after error(). */
+long long store_dlv_sent_since(struct store *s, const char *since);
+
+/* One group of SMTP replies of a campaign. */
+struct store_reply {
+	int         code;
+	long long   count;
+	const char *example;	/* one reply text with that code */
+};
+
+/* Calls fn per reply code, in order. Returns as store_sub_events does. */
+int store_dlv_replies(struct store *s, const char *campaign,
+		      int (*fn)(const struct store_reply *r, void *arg),
+		      void *arg);
+
+/* One campaign with its deliveries counted per state. */
+struct store_campaign_sum {
+	struct store_campaign c;	/* content_hash and created are NULL */
+	long long             counts[DLV_NSTATES];
+};
+
+/* Calls fn per campaign, oldest first. Returns as store_sub_events. */
+int store_campaign_list(struct store *s,
+			int (*fn)(const struct store_campaign_sum *c, void *arg),
+			void *arg);
+
+/* One delivery, as a report lists it; strings borrowed for the call. */
+struct store_dlv_row {
+	const char *email;
+	const char *message_id;
+	const char *last_reply;
+	const char *updated;
+};
+
+/* Calls fn for each delivery of the campaign in state st, by subscriber
+ * id. Returns as store_sub_events does. */
+int store_dlv_list(struct store *s, const char *campaign, enum dlv_state st,
+		   int (*fn)(const struct store_dlv_row *r, void *arg),
+		   void *arg);
+
+/* ---- the unsubscribe endpoint ------------------------------------------- */
+
+#define STORE_EMAIL_MAX 320
+
+/* Looks a subscriber up by id (what an unsubscribe token names). Returns
+ * 1 with the address copied into email (unless NULL) and *status, 0 when
+ * there is none (never was, or erased), -1 after error(). */
+int store_sub_by_id(struct store *s, long long id, char email[STORE_EMAIL_MAX],
+		    enum sub_status *status);
+
+/*
+ * Unsubscribes subscriber id (a pending, active or bounced one; a
+ * complained one stays complained) with an "unsubscribe" event carrying
+ * why (method "one-click", "page", "mailto" ...; why->campaign is
+ * dropped when the database has no such campaign). Idempotent: an
+ * unsubscribed subscriber is STORE_UNCHANGED and gets no second event.
+ * *outcome: STORE_UPDATED, STORE_UNCHANGED or STORE_NOT_FOUND.
+ * Returns 0, or -1 after error().
+ */
+int store_unsub_by_id(struct store *s, long long id,
+		      const struct store_why *why, enum store_outcome *outcome);
+
+/*
+ * Undoes an unsubscribe (the confirmation page's button): an
+ * unsubscribed subscriber becomes active with a "resubscribe" event
+ * carrying why. Anyone else (bounced, complained, already active) is
+ * STORE_UNCHANGED. Returns as store_unsub_by_id does.
+ */
+int store_undo_unsub_by_id(struct store *s, long long id,
+			   const struct store_why *why,
+			   enum store_outcome *outcome);
+
+/* Unsubscribes (or their undoing) of one campaign, per method. */
+struct store_unsub_count {
+	const char *type;	/* "unsubscribe" or "resubscribe" */
+	const char *method;	/* "one-click", "page", "mailto", ... */
+	long long   count;	/* events */
+};
+
+/* Calls fn per type and method, unsubscribes first. Returns as
+ * store_sub_events does. */
+int store_unsub_counts(struct store *s, const char *campaign,
+		       int (*fn)(const struct store_unsub_count *c, void *arg),
+		       void *arg);
+
+/* ---- the inbox: what comes back ----------------------------------------- */
+
+/*
+ * The delivery whose message had this Message-ID (without <>): 1 with
+ * its campaign (copied into campaign[65]) and subscriber, 0 when no
+ * delivery has it, -1 after error().
+ */
+int store_dlv_by_message_id(struct store *s, const char *message_id,
+			    char campaign[65], long long *subscriber_id);
+
+/* 1 if campaign has a delivery to subscriber_id, 0 if not, -1. */
+int store_dlv_exists(struct store *s, const char *campaign,
+		     long long subscriber_id);
+
+/*
+ * A hard bounce (a complaint) of subscriber id: status bounced
+ * (complained) with its event carrying why (method "inbox", detail the
+ * status or the feedback type, campaign or NULL), unless the status
+ * stays (complained is final; unsubscribed is not made bounced), and a
+ * row in the bounce log that `report` counts in any case. *outcome:
+ * STORE_UPDATED, STORE_UNCHANGED or STORE_NOT_FOUND. Returns 0 or -1.
+ */
+int store_hard_bounce(struct store *s, long long id,
+		      const struct store_why *why, enum store_outcome *outcome);
+int store_complaint(struct store *s, long long id,
+		    const struct store_why *why, enum store_outcome *outcome);
+
+/* How soft bounces add up (the [inbox] keys). */
+struct store_soft_rules {
+	long threshold;		/* this score makes the subscriber bounced */
+	long stale_days;	/* a score with no point for longer is forgotten */
+	long interval_days;	/* at most one point per this many days */
+};
+
+/*
+ * A soft bounce of subscriber id on day ("2026-11-03", UTC): logged;
+ * the score gains one point unless it gained one less than
+ * r->interval_days ago (1: one a day), and
+ * starts again from zero when its last point is more than
+ * r->stale_days old; at r->threshold the subscriber is made bounced
+ * (event detail "soft bounces"). *score receives the score. *outcome:
+ * STORE_UPDATED (the score or the status changed), STORE_UNCHANGED,
+ * STORE_NOT_FOUND. Returns 0 or -1.
+ */
+int store_soft_bounce(struct store *s, long long id, const char *day,
+		      const struct store_soft_rules *r,
+		      const struct store_why *why, long *score,
+		      enum store_outcome *outcome);
+
+/* The campaign's subscribers with a hard bounce, a soft bounce, a
+ * complaint logged. Returns 0 or -1. */
+int store_bounce_counts(struct store *s, const char *campaign,
+			long long *hard, long long *soft, long long *complaints);
+
 #endif

@@ -136,6 +136,23 @@ const char *theme_label(const struct theme *t, const char *key)
 	return label ? label : key;
 }
 
+struct theme *theme_open(const char *dir, const char *lang)
+{
+	struct buf path = BUF_INIT;
+	struct theme *t;
+
+	buf_addf(&path, "%s/theme.ini", dir);
+	t = theme_load(path.data);
+	buf_reset(&path);
+	buf_addf(&path, "%s/labels-%s.ini", dir, lang);
+	if (t && theme_load_labels(t, path.data)) {
+		theme_free(t);
+		t = NULL;
+	}
+	buf_release(&path);
+	return t;
+}
+
 struct tv *theme_labels(const struct theme *t)
 {
 	struct tv *map = tv_map();

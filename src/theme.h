@@ -27,6 +27,9 @@ struct theme *theme_load(const char *path);
 /* Reads the [labels] file path into t. Returns 0, or -1 after error()
  * naming path:line (t keeps the labels read before it). */
 int theme_load_labels(struct theme *t, const char *path);
+/* Both at once, as every command wants them: DIR/theme.ini and
+ * DIR/labels-LANG.ini. Returns the theme or NULL after error(). */
+struct theme *theme_open(const char *dir, const char *lang);
 void theme_free(struct theme *t);
 
 /* The CSS for element ("p"), or "" when the theme has none. */

@@ -14,6 +14,9 @@ BINARY = Path(os.environ.get("BULLETIN_BINARY") or ROOT / "bulletin")
 # What a sanitizer report contains, should one reach stderr.
 SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
+# The token secret every test project gets (what `bulletin init` writes).
+SECRET = "5" * 64
+
 CONFIG = """\
 [newsletter]
 name = Best of arXiv
@@ -49,6 +52,9 @@ class Project:
         (path / "subscribers").mkdir()
         self.config = path / "config" / "bulletin.conf"
         self.config.write_text(CONFIG.format(templates=ROOT / "templates"))
+        self.secret = path / "config" / "secret"
+        self.secret.write_text(SECRET)
+        os.chmod(self.secret, 0o600)
 
     def run(self, *args, input=None, env=None, check=False):
         """Runs bulletin in the project; returns the CompletedProcess."""

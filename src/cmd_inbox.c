@@ -1,0 +1,477 @@
+/*
+ * bulletin inbox: reads the Maildir that receives bounces, complaints
+ * and unsubscribe replies, and applies them to the store (inbox.h).
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "commands.h"
+#include "config.h"
+#include "inbox.h"
+#include "json.h"
+#include "store.h"
+#include "token.h"
+#include "transport.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: bulletin inbox (--maildir DIR | --imap URL) [--dry-run]\n"
+	"                      [--format text|json]\n"
+	"\n"
+	"Reads the mailbox that receives bounces and unsubscribe replies:\n"
+	"hard bounces mark the subscriber bounced, soft bounces are scored\n"
+	"([inbox] soft-bounce-threshold, -stale-days, -interval-days), ARF\n"
+	"complaints mark them complained, replies to the unsubscribe mailto\n"
+	"with a valid token unsubscribe them. A bounce counts only when its\n"
+	"VERP tag or the Message-ID of the returned message names one of our\n"
+	"deliveries, unless [inbox] trust-unverified = true. Each message\n"
+	"handled moves from new/ to cur/ with the S flag (IMAP: flagged \\Seen\n"
+	"and moved to [inbox] imap-done-folder); mail that is not understood\n"
+	"stays where it is.\n"
+	"\n"
+	"  -m, --maildir DIR  a Maildir (with new/ and cur/)\n"
+	"  -i, --imap URL     imaps://USER@HOST[:PORT]/FOLDER; the password from\n"
+	"                     [inbox] imap-password-env or imap-password-file\n"
+	"  -n, --dry-run      say what would be done; change nothing\n"
+	"  -f, --format F     text (default) or json (one object per message)\n"
+	"  -h, --help         this text\n"
+	"\n"
+	"Exit status: 0, 64 usage, 66 no such Maildir, 69 IMAP server failed,\n"
+	"74 database or Maildir error, 78 configuration error.\n";
+
+/* Messages whose store changes are committed together, then moved. */
+#define BATCH 256
+
+struct run {
+	struct store        *store;
+	struct token_key     key;
+	struct inbox_opts    opts;
+	char                 day[16];	/* today, UTC: opts.day */
+	const char          *dir;
+	const char          *imap_url;
+	struct inbox_imap   *imap;
+	unsigned            *uids;	/* handled IMAP messages in this batch */
+	const char          *our_domain;
+	int                  json;
+	struct inbox_msg     msg;
+	struct buf           data;
+	struct buf           out;
+	char               **moves;	/* "sub/name" of handled messages in this batch */
+	size_t               nmoves;
+	long long            read, handled, left;
+};
+
+static int parse_opts(int argc, char **argv, struct run *r)
+{
+	static const struct option lopts[] = {
+		{ "maildir", required_argument, NULL, 'm' },
+		{ "imap", required_argument, NULL, 'i' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:i:nf:h", lopts, NULL)) != -1) {
+		if (c == 'h')
+			return fputs(usage, stdout), -1;
+		else if (c == 'm')
+			r->dir = optarg;
+		else if (c == 'i')
+			r->imap_url = optarg;
+		else if (c == 'n')
+			r->opts.dry_run = 1;
+		else if (c == 'f' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
+			r->json = !strcmp(optarg, "json");
+		else if (c == 'f')
+			return error("unknown format '%s' (text or json)", optarg),
+			       EX_USAGE;
+		else
+			return fputs(usage, stderr), EX_USAGE;
+	}
+	if (optind < argc || !r->dir == !r->imap_url)
+		return fputs(usage, stderr), EX_USAGE;
+	return 0;
+}
+
+static void print_json(struct run *r, const char *name,
+		       const struct inbox_action *a)
+{
+	const struct inbox_msg *m = &r->msg;
+
+	buf_reset(&r->out);
+	buf_adds(&r->out, "{\"message\": ");
+	json_add_string(&r->out, name, strlen(name));
+	buf_addf(&r->out, ", \"kind\": \"%s\", \"recipients\": [",
+		 inbox_kind_name(a->kind));
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		if (i)
+			buf_adds(&r->out, ", ");
+		json_add_string(&r->out, m->rcpt[i], strlen(m->rcpt[i]));
+	}
+	buf_adds(&r->out, "], \"status\": ");
+	json_add_string_or_null(&r->out, m->status[0] ? m->status : NULL);
+	buf_addf(&r->out, ", \"verified\": %s, \"action\": ",
+		 a->verified ? "true" : "false");
+	json_add_string(&r->out, a->what, strlen(a->what));
+	buf_adds(&r->out, "}\n");
+	fwrite(r->out.data, 1, r->out.len, stdout);
+}
+
+static void print_text(struct run *r, const char *name,
+		       const struct inbox_action *a)
+{
+	const struct inbox_msg *m = &r->msg;
+
+	printf("%s: %s", name, inbox_kind_name(a->kind));
+	for (size_t i = 0; i < m->nrcpt; i++)
+		printf("%s%s", i ? ", " : " ", m->rcpt[i]);
+	if (m->status[0])
+		printf(" (%s)", m->status);
+	printf("%s: %s\n", a->verified ? ", verified" : "", a->what);
+}
+
+/* cur/NAME:2,FLAGS with S added (flags stay sorted) for a message
+ * called NAME. */
+static void handled_name(const char *name, struct buf *out)
+{
+	const char *info = strstr(name, ":2,");
+	size_t base = info ? (size_t)(info - name) : strlen(name);
+	const char *flags = info ? info + 3 : "";
+
+	buf_reset(out);
+	buf_addf(out, "cur/%.*s:2,", (int)base, name);
+	for (const char *f = flags; *f && *f < 'S'; f++)
+		buf_addch(out, *f);
+	buf_addch(out, 'S');
+	for (const char *f = flags; *f; f++)
+		if (*f > 'S')
+			buf_addch(out, *f);
+}
+
+/* Moves the batch's handled messages: after the commit, so a crash in
+ * between reads them again (the store changes are idempotent). */
+static int move_batch(struct run *r)
+{
+	struct buf from = BUF_INIT, to = BUF_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < r->nmoves; i++) {
+		const char *slash = strchr(r->moves[i], '/');
+		struct buf rel = BUF_INIT;
+
+		handled_name(slash + 1, &rel);
+		buf_reset(&from);
+		buf_reset(&to);
+		buf_addf(&from, "%s/%s", r->dir, r->moves[i]);
+		buf_addf(&to, "%s/%s", r->dir, rel.data);
+		buf_release(&rel);
+		if (rename(from.data, to.data) && !ret)
+			ret = error("cannot move '%s' to '%s': %s", from.data,
+				    to.data, strerror(errno));
+		free(r->moves[i]);
+	}
+	r->nmoves = 0;
+	buf_release(&from);
+	buf_release(&to);
+	return ret;
+}
+
+static int flush(struct run *r, int *in_tx)
+{
+	if (*in_tx) {
+		*in_tx = 0;
+		if (store_commit(r->store))
+			return -1;
+	}
+	if (r->imap) {
+		size_t n = r->nmoves;
+
+		r->nmoves = 0;
+		return inbox_imap_done(r->imap, r->uids, n);
+	}
+	return move_batch(r);
+}
+
+/* Applies the message in r->data, called name; *handled says whether
+ * it can be put away. 0 or -1 (store). */
+static int one(struct run *r, const char *name, int *in_tx, int *handled)
+{
+	struct inbox_action a;
+
+	inbox_read(r->data.data, r->data.len, r->our_domain, &r->msg);
+	if (!*in_tx && !r->opts.dry_run) {
+		if (store_begin(r->store))
+			return -1;
+		*in_tx = 1;
+	}
+	if (inbox_decide(r->store, &r->key, &r->opts, &r->msg, &a))
+		return -1;
+	r->read++;
+	if (a.handled)
+		r->handled++;
+	else
+		r->left++;
+	if (r->json)
+		print_json(r, name, &a);
+	else
+		print_text(r, name, &a);
+	*handled = a.handled && !r->opts.dry_run;
+	return 0;
+}
+
+/* Reads and applies the file SUB/NAME of the Maildir. 0 or -1. */
+static int one_file(struct run *r, const char *sub, const char *name,
+		    int *in_tx)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+	int handled = 0, ret = -1;
+
+	buf_addf(&path, "%s/%s/%s", r->dir, sub, name);
+	buf_reset(&r->data);
+	if (lstat(path.data, &st)) {
+		ret = error("cannot read '%s': %s", path.data, strerror(errno));
+		goto out;
+	}
+	/* not a file (a FIFO would hang the read), or too large to be a
+	 * bounce: read as empty, so not understood and left in place */
+	if (S_ISREG(st.st_mode) && st.st_size <= INBOX_MAX_MESSAGE &&
+	    read_file(path.data, &r->data))
+		goto out;
+	if (one(r, name, in_tx, &handled))
+		goto out;
+	if (handled) {
+		struct buf rel = BUF_INIT;
+
+		buf_addf(&rel, "%s/%s", sub, name);
+		r->moves[r->nmoves++] = buf_detach(&rel, NULL);
+	}
+	ret = r->nmoves == BATCH ? flush(r, in_tx) : 0;
+out:
+	buf_release(&path);
+	return ret;
+}
+
+/* A file in cur/ already handled (S flag), or not a message at all. */
+static int skip(const char *sub, const char *name)
+{
+	const char *info = strstr(name, ":2,");
+
+	if (name[0] == '.')
+		return 1;
+	return !strcmp(sub, "cur") && info && strchr(info + 3, 'S');
+}
+
+static int read_folder(struct run *r, const char *sub)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int in_tx = 0, ret = 0;
+
+	buf_addf(&path, "%s/%s", r->dir, sub);
+	d = opendir(path.data);
+	if (!d) {
+		ret = error("cannot read Maildir folder '%s': %s", path.data,
+			    strerror(errno));
+		goto out;
+	}
+	/* renames happen after each batch, into cur/: a name read from cur/
+	 * after being renamed there has the S flag and is skipped */
+	while (!ret && (errno = 0, de = readdir(d)))
+		if (!skip(sub, de->d_name))
+			ret = one_file(r, sub, de->d_name, &in_tx);
+	if (!ret)
+		ret = flush(r, &in_tx);
+	if (in_tx)
+		store_rollback(r->store);
+	closedir(d);
+out:
+	buf_release(&path);
+	return ret;
+}
+
+/* Splits imaps://USER@HOST[:PORT]/FOLDER into o (pointing into buf, a
+ * copy of url). 0 or error() -1. */
+static int parse_imap_url(const char *url, char *buf, struct inbox_imap_opts *o)
+{
+	char *p, *at, *slash, *colon;
+
+	strcpy(buf, url);
+	if (strncmp(buf, "imaps://", 8))
+		return error("imap url '%s': must start with imaps://", url);
+	p = buf + 8;
+	at = strchr(p, '@');
+	slash = strchr(p, '/');
+	if (!at || !slash || at > slash || at == p)
+		return error("imap url '%s': expected imaps://USER@HOST[:PORT]/FOLDER",
+			     url);
+	*at = *slash = '\0';
+	o->user = p;
+	o->host = at + 1;
+	o->folder = slash[1] ? slash + 1 : "INBOX";
+	o->port = 993;
+	colon = strchr(o->host, ':');
+	if (colon) {
+		char *end;
+		long port = strtol(colon + 1, &end, 10);
+
+		if (*end || port < 1 || port > 65535)
+			return error("imap url '%s': bad port", url);
+		o->port = (unsigned)port;
+		*colon = '\0';
+	}
+	if (!*o->host)
+		return error("imap url '%s': no host", url);
+	return 0;
+}
+
+/* The IMAP password, as for SMTP: the variable, else the file. */
+static int imap_password(const struct config *c, char **password)
+{
+	const char *v = c->inbox_imap_password_env ?
+				getenv(c->inbox_imap_password_env) : NULL;
+
+	if (v && *v) {
+		*password = xstrdup(v);
+		return 0;
+	}
+	if (c->inbox_imap_password_file)
+		return read_password_file(c->inbox_imap_password_file, password);
+	if (c->inbox_imap_password_env)
+		return error("%s: environment variable %s (imap-password-env) is "
+			     "not set", c->path, c->inbox_imap_password_env);
+	return error("%s: [inbox] has neither 'imap-password-env' nor "
+		     "'imap-password-file'", c->path);
+}
+
+static int read_imap(struct run *r, const struct config *c)
+{
+	struct inbox_imap_opts o = { 0 };
+	char *url = xstrdup(r->imap_url), *password = NULL, name[16];
+	int in_tx = 0, ret = EX_CONFIG, rc;
+	unsigned uid;
+
+	if (parse_imap_url(r->imap_url, url, &o) || imap_password(c, &password))
+		goto out;
+	o.password = password;
+	o.done_folder = c->inbox_imap_done_folder;
+	o.ca_file = c->inbox_imap_ca_file;
+	ret = EX_UNAVAILABLE;
+	if (inbox_imap_open(&o, &r->imap))
+		goto out;
+	r->uids = xcalloc(BATCH, sizeof(*r->uids));
+	while ((rc = inbox_imap_next(r->imap, &uid, &r->data)) == 1) {
+		int handled = 0;
+
+		snprintf(name, sizeof(name), "%u", uid);
+		if (one(r, name, &in_tx, &handled)) {
+			ret = EX_IOERR;
+			goto out;
+		}
+		if (handled)
+			r->uids[r->nmoves++] = uid;
+		if (r->nmoves == BATCH && flush(r, &in_tx))
+			goto out;
+	}
+	if (rc < 0 || flush(r, &in_tx))
+		goto out;
+	ret = EX_OK;
+out:
+	if (in_tx)
+		store_rollback(r->store);
+	inbox_imap_close(r->imap);
+	r->imap = NULL;
+	free(r->uids);
+	if (password) {
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+	free(url);
+	return ret;
+}
+
+static int read_maildir(struct run *r)
+{
+	struct buf p = BUF_INIT;
+	int bad;
+
+	buf_addf(&p, "%s/new", r->dir);
+	bad = access(p.data, R_OK | X_OK);
+	buf_release(&p);
+	if (bad) {
+		error("'%s' is not a Maildir (no readable new/)", r->dir);
+		return EX_NOINPUT;
+	}
+	return read_folder(r, "new") || read_folder(r, "cur") ? EX_IOERR : EX_OK;
+}
+
+static int setup(struct run *r, struct ctx *ctx)
+{
+	const struct config *c = ctx->config;
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (c->inbox_soft_threshold < 1 || c->inbox_soft_stale_days < 1 ||
+	    c->inbox_soft_interval_days < 1)
+		return error("%s: [inbox] soft-bounce-threshold, -stale-days and "
+			     "-interval-days must be at least 1", c->path),
+		       EX_CONFIG;
+	if (token_key_load(&r->key, c->secret_file) ||
+	    token_key_load_previous(&r->key, c->secret_file, c->grace_days))
+		return EX_CONFIG;
+	gmtime_r(&t, &tm);
+	strftime(r->day, sizeof(r->day), "%Y-%m-%d", &tm);
+	r->opts.day = r->day;
+	r->opts.trust_unverified = c->inbox_trust_unverified;
+	r->opts.soft.threshold = c->inbox_soft_threshold;
+	r->opts.soft.stale_days = c->inbox_soft_stale_days;
+	r->opts.soft.interval_days = c->inbox_soft_interval_days;
+	r->opts.mailto = c->unsubscribe_mailto;
+	r->our_domain = c->from_domain;
+	r->store = ctx->store;
+	return 0;
+}
+
+int cmd_inbox(int argc, char **argv, struct ctx *ctx)
+{
+	struct run r;
+	int rc, status = EX_OK;
+
+	memset(&r, 0, sizeof(r));
+	r.data = (struct buf)BUF_INIT;
+	r.out = (struct buf)BUF_INIT;
+	rc = parse_opts(argc, argv, &r);
+	if (rc)
+		return rc < 0 ? EX_OK : rc;
+	rc = setup(&r, ctx);
+	if (rc)
+		return rc;
+	r.moves = xcalloc(BATCH, sizeof(*r.moves));
+	if (r.imap_url)
+		status = read_imap(&r, ctx->config);
+	else
+		status = read_maildir(&r);
+	fflush(stdout);
+	fprintf(stderr, "inbox: %lld read, %lld handled, %lld left in place%s\n",
+		r.read, r.handled, r.left, r.opts.dry_run ? " (dry run)" : "");
+	for (size_t i = 0; i < r.nmoves; i++)
+		free(r.moves[i]);
+	free(r.moves);
+	buf_release(&r.data);
+	buf_release(&r.out);
+	token_key_release(&r.key);
+	return status;
+}
