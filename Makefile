@@ -39,7 +39,8 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libcurl4-gnutls-dev libetpan-dev libcmark-dev libsqlite3-dev \
 	libyaml-dev libinih-dev libmicrohttpd-dev libgnutls28-dev libidn2-dev \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
-	chromium fonts-noto-cjk spamassassin time
+	chromium fonts-noto-cjk spamassassin time \
+	postfix python3-cryptography
 
 .PHONY: all deps check unit unit-asan integration clang-check demo bench clean
 
@@ -66,7 +67,9 @@ build/obj/render_bench: tests/bench/render_bench.c $(OBJ) | build/obj
 build/obj build/asan:
 	mkdir -p $@
 
-# Idempotent: apt runs only when a package is missing.
+# Idempotent: apt runs only when a package is missing. Postfix is there
+# for the benchmark's smtp-sink and smtp-source only: "No configuration"
+# installs it without a mail system to set up and starts no daemon.
 deps:
 	@missing=; for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | \
@@ -74,6 +77,8 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
+		echo "postfix postfix/main_mailer_type select No configuration" | \
+			debconf-set-selections; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "deps: all installed"; fi
@@ -106,10 +111,19 @@ demo: deps
 	$(MAKE) all
 	./bulletin -c config/bulletin.conf preview digests/2021-03 -o out
 	@echo "open out/2021-03.html in a browser, out/2021-03.eml in a mail client"
+	@# the token secret 'bulletin init' makes in a new project
+	@test -f config/secret || { umask 077; head -c 32 /dev/urandom | \
+		od -An -tx1 -v | tr -d ' \n' > config/secret; }
 	./bulletin -c config/bulletin.conf sub import subscribers/sample.csv
 	./bulletin -c config/bulletin.conf sub list
+	./bulletin -c config/bulletin.conf send digests/2021-03 --yes
+	./bulletin -c config/bulletin.conf report 2021-03
+	@echo "read what was sent: mutt -f subscribers/outbox"
 
-bench: bulletin
+build/obj/curl_bare_sender: tests/bench/curl_bare_sender.c | build/obj
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(DEP_LIBS)
+
+bench: bulletin build/obj/curl_bare_sender
 	@set -e; for b in tests/bench/bench_*.py; do $(PYTHON) $$b; done
 
 clean:
