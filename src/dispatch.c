@@ -28,6 +28,8 @@ int letter_init(struct letter *l, const struct issue *is,
 	l->key = key;
 	l->campaign = campaign;
 	buf_init(&l->url, 0);
+	buf_init(&l->bodies.html, 0);
+	buf_init(&l->bodies.text, 0);
 	if (address_parse_mailbox(src, &display, &addr, &why))
 		return error("%s: bad '%s' address '%s': %s", c->path,
 			     c->smtp_bounce_address ? "bounce-address" : "from",
@@ -45,6 +47,8 @@ void letter_release(struct letter *l)
 	free(l->bounce_local);
 	free(l->bounce_domain);
 	buf_release(&l->url);
+	buf_release(&l->bodies.html);
+	buf_release(&l->bodies.text);
 }
 
 void letter_message_id(const struct letter *l, struct store_dlv *d)
@@ -108,7 +112,8 @@ int letter_build(struct letter *l, const struct store_dlv *d, struct tmsg *m)
 	snprintf(m->rcpt, sizeof(m->rcpt), "%s", d->email);
 	envelope_from(l, d->subscriber_id, m);
 	buf_reset(&m->data);
-	return issue_message(l->issue, &r, d->message_id, time(NULL), &m->data);
+	return issue_message_reuse(l->issue, &r, d->message_id, time(NULL),
+				   &l->bodies, &m->data);
 }
 
 /* ---- what a reply means ------------------------------------------------------ */
@@ -596,6 +601,9 @@ static int turn(struct run *rn)
 
 	if (rn->o->stop && *rn->o->stop)
 		stop(rn, DISPATCH_INTERRUPTED, "interrupted");
+	/* free connections get their next message before any bookkeeping */
+	if (rn->end == DISPATCH_DONE && rn->count[E_READY])
+		submit_ready(rn, t);
 	/* with nothing on the wire or ready, there is nothing to wait for */
 	if ((need_record(rn, t) || (!rn->count[E_FLIGHT] && !rn->count[E_READY] &&
 				    rn->count[E_DONE])) && record(rn, t, 1))

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "compose.h"
 #include "store.h"
 #include "transport.h"
 
@@ -38,6 +39,7 @@ struct letter {
 	char                   *bounce_local;	/* envelope sender, split */
 	char                   *bounce_domain;
 	struct buf              url;		/* scratch, reused */
+	struct issue_scratch    bodies;		/* scratch, reused */
 };
 
 /* Sets l up. Returns 0, or error() -1 (a bad bounce-address). */
