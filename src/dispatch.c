@@ -291,14 +291,17 @@ static void pace_take(struct run *rn)
 /* 4.7.x: the receiving side asks us to slow down; halve the pace. */
 static void slow_down(struct run *rn, const struct tresult *r, double t)
 {
-	double achieved = rn->st.rate > 0 ? rn->st.rate : 1;
+	/* the pace now: the limit, else what was achieved (once measurable),
+	 * else a guess of ten a second per connection */
+	double base = rn->rate > 0 ? rn->rate :
+		      t - rn->started >= 2 && rn->st.sent_now ?
+		      (double)rn->st.sent_now / (t - rn->started) :
+		      10.0 * (double)rn->o->transport->slots;
 
 	if (t - rn->last_slowdown < 10)
 		return;
 	rn->last_slowdown = t;
-	rn->rate = (rn->rate > 0 && rn->rate < achieved ? rn->rate : achieved) / 2;
-	if (rn->rate < 0.1)
-		rn->rate = 0.1;
+	rn->rate = base / 2 < 1 ? 1 : base / 2;
 	warning("the server asks us to slow down (%s): now at most %.1f "
 		"messages a second; check the sending set-up (SPF, DKIM, "
 		"reputation)", r->reply, rn->rate);
