@@ -246,6 +246,21 @@ def test_auth_with_the_password_from_the_environment(project):
 
 
 
+def test_smtps_and_auth_login(project):
+    with SMTPServer(implicit_tls=True, auth={"news": "s3cret"},
+                    mechanisms=["LOGIN"]) as srv:
+        pw = project.path / "config" / "smtp-password"
+        pw.write_text("s3cret\n")
+        os.chmod(pw, 0o600)
+        setup_send(project, srv.url, ca_file=srv.cert_file, username="news",
+                   password_file="config/smtp-password")
+        add_subscribers(project, [("a@example.org", "A"), ("b@example.org", "B")])
+        proc = send(project, "--yes")
+        assert proc.returncode == 0, proc.stderr
+        assert srv.received() == {"a@example.org": 1, "b@example.org": 1}
+        assert srv.auth_attempts >= 1
+
+
 def test_a_wrong_password_fails_once_clearly(project):
     with SMTPServer(auth={"news": "s3cret"}) as srv:
         setup_send(project, srv.url, username="news",
