@@ -452,6 +452,10 @@ static int claim(struct run *rn)
 	char now[64];
 	int ret = -1;
 
+	if (!nfree) {	/* nothing read: says nothing about the queue */
+		free(d);
+		return 0;
+	}
 	iso_ms(0, now);
 	if (store_dlv_due(rn->s, rn->campaign, now, &rn->cursor, d, nfree, &n))
 		goto out;
