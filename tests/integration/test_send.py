@@ -500,3 +500,42 @@ def test_progress_bar_and_confirmation_on_a_terminal(project, smtpd):
     assert re.search(r"\r\x1b\[K\[#*-*\] \d+/80 [\d.]+/s ETA", text)
     assert "\r\x1b[K[" + "#" * 30 + "] 80/80" in text
     assert len(smtpd.messages) == 80
+
+
+# ---- bad usage ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, status, message", [
+    (["--connections", "0"], EX_USAGE, "--connections: expected 1 to 64"),
+    (["--rate", "fast"], EX_USAGE, "--rate: expected a number, not 'fast'"),
+    (["--test", "me@example.org", "--dry-run"], EX_USAGE,
+     "--test and --dry-run do not go together"),
+    (["--test", "not an address"], EX_USAGE, "bad --test address 'not an address'"),
+])
+def test_bad_send_options(project, smtpd, args, status, message):
+    setup_send(project, smtpd.url)
+    proc = send(project, *args)
+    assert proc.returncode == status
+    assert message in proc.stderr
+    assert smtpd.connections == 0
+
+
+def test_missing_digest_and_unknown_campaign(project, smtpd):
+    setup_send(project, smtpd.url)
+    proc = project.run("send", "digests/nope", "--yes")
+    assert proc.returncode == 66
+    assert "cannot read digest folder 'digests/nope'" in proc.stderr
+    proc = project.run("report", "nope")
+    assert proc.returncode == 66
+    assert "no campaign 'nope'" in proc.stderr
+    proc = project.run("report", "--format", "xml")
+    assert proc.returncode == EX_USAGE
+    assert "unknown format 'xml'" in proc.stderr
+
+
+def test_a_missing_token_secret_is_explained(project, smtpd):
+    setup_send(project, smtpd.url)
+    (project.path / "config" / "secret").unlink()
+    proc = send(project, "--yes")
+    assert proc.returncode == EX_CONFIG
+    assert "cannot read the token secret 'config/secret'" in proc.stderr
+    assert "bulletin init" in proc.stderr
