@@ -108,7 +108,6 @@ int letter_build(struct letter *l, const struct store_dlv *d, struct tmsg *m)
 	unsubscribe_url(l, d->subscriber_id);
 	r = (struct recipient){ d->name[0] ? d->name : NULL, d->email,
 				l->url.data };
-	m->id = d->subscriber_id;
 	snprintf(m->rcpt, sizeof(m->rcpt), "%s", d->email);
 	envelope_from(l, d->subscriber_id, m);
 	buf_reset(&m->data);
@@ -156,7 +155,7 @@ enum entry_state { E_FREE, E_READY, E_FLIGHT, E_DONE };
 struct entry {
 	enum entry_state state;
 	struct store_dlv d;
-	struct tmsg      m;
+	struct tmsg     *m;		/* on the wire: a buffer of the pool */
 	struct tresult   r;
 	enum verdict     v;		/* what r means */
 };
@@ -167,6 +166,11 @@ struct run {
 	const char                 *campaign;
 	struct entry               *e;
 	size_t                      n;		/* the window */
+	/* one message buffer per connection, reused: memory does not grow
+	 * with the window */
+	struct tmsg                *msgs;
+	struct tmsg               **spare;
+	size_t                      nspare;
 	size_t                      count[4];	/* entries per state */
 	long long                   cursor;	/* queued rows read up to here */
 	int                         dry;	/* nothing was due last time */
@@ -361,8 +365,10 @@ static enum verdict assess(struct run *rn, const struct tresult *r, double t)
 static void on_done(void *arg, struct tmsg *m, const struct tresult *r)
 {
 	struct run *rn = arg;
-	struct entry *e = (struct entry *)((char *)m - offsetof(struct entry, m));
+	struct entry *e = &rn->e[m->id];	/* submit_ready set it */
 
+	rn->spare[rn->nspare++] = m;
+	e->m = NULL;
 	e->r = *r;
 	e->v = assess(rn, r, now_s());
 	set_state(rn, e, E_DONE);
@@ -523,17 +529,20 @@ static double submit_ready(struct run *rn, double t)
 
 		if (e->state != E_READY)
 			continue;
-		if (rn->count[E_FLIGHT] >= limit || rn->end != DISPATCH_DONE)
+		if (rn->count[E_FLIGHT] >= limit || !rn->nspare ||
+		    rn->end != DISPATCH_DONE)
 			return 0;
 		wait = pace_wait(rn, t);
 		if (wait > 0)
 			return wait;
-		if (letter_build(rn->o->letter, &e->d, &e->m)) {
+		e->m = rn->spare[--rn->nspare];
+		if (letter_build(rn->o->letter, &e->d, e->m)) {
 			stop(rn, DISPATCH_STOPPED, "stopping: cannot build the "
 			     "message for '%s'", e->d.email);
 			return 0;
 		}
-		if (rn->o->transport->ops->submit(rn->o->transport, &e->m)) {
+		e->m->id = (long long)i;
+		if (rn->o->transport->ops->submit(rn->o->transport, e->m)) {
 			stop(rn, DISPATCH_STOPPED, "stopping: the transport "
 			     "refused a message");
 			return 0;
@@ -646,7 +655,8 @@ static int turn(struct run *rn)
 
 size_t dispatch_window(const struct transport *t)
 {
-	return 4 * t->slots < 4 ? 4 : 4 * t->slots;
+	/* at least 32: fewer, larger transactions with few connections */
+	return 4 * t->slots < 32 ? 32 : 4 * t->slots;
 }
 
 static int initial_counts(struct run *rn)
@@ -700,8 +710,13 @@ enum dispatch_end dispatch_run(struct store *s, const struct dispatch_opts *o,
 	why[0] = '\0';
 	rn.n = dispatch_window(o->transport);
 	rn.e = xcalloc(rn.n, sizeof(*rn.e));
-	for (size_t i = 0; i < rn.n; i++)
-		buf_init(&rn.e[i].m.data, 0);
+	rn.nspare = o->transport->slots;
+	rn.msgs = xcalloc(rn.nspare, sizeof(*rn.msgs));
+	rn.spare = xcalloc(rn.nspare, sizeof(*rn.spare));
+	for (size_t i = 0; i < rn.nspare; i++) {
+		buf_init(&rn.msgs[i].data, 0);
+		rn.spare[i] = &rn.msgs[i];
+	}
 	rn.count[E_FREE] = rn.n;
 	rn.started = rn.token_time = now_s();
 	rn.rate = o->rate;
@@ -718,8 +733,10 @@ enum dispatch_end dispatch_run(struct store *s, const struct dispatch_opts *o,
 		rn.end = DISPATCH_ERROR;
 	progress(&rn, now_s(), 1);
 	*st = rn.st;
-	for (size_t i = 0; i < rn.n; i++)
-		buf_release(&rn.e[i].m.data);
+	for (size_t i = 0; i < o->transport->slots; i++)
+		buf_release(&rn.msgs[i].data);
+	free(rn.msgs);
+	free(rn.spare);
 	free(rn.e);
 	return rn.end;
 }
