@@ -38,7 +38,7 @@ from collections import Counter
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, SMTP
+from aiosmtpd.smtp import AuthResult
 
 REPLIES = {
     "421": "421 4.3.2 Service shutting down",
