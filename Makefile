@@ -52,7 +52,7 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	libcmocka-dev sqlite3 python3 python3-pytest python3-aiosmtpd \
 	chromium fonts-noto-cjk spamassassin time man-db groff-base \
 	libopendkim-dev python3-dkim python3-nacl libmail-dkim-perl \
-	libcryptx-perl openssl \
+	libcryptx-perl openssl python3-cryptography \
 	python3-flufl.bounce libsisimai-perl postfix dovecot-imapd
 
 .PHONY: all deps check unit unit-asan integration clang-check demo bench mutate \
@@ -93,7 +93,10 @@ build/obj/datadir.o build/asan/datadir.o: build/datadir.txt
 build/obj/datadir.o build/asan/datadir.o: \
 	override CFLAGS += -DBULLETIN_DATADIR='"$(DATADIR)"'
 
-# Idempotent: apt runs only when a package is missing.
+# Idempotent: apt runs only when a package is missing. Postfix is there
+# for the benchmark's smtp-sink and smtp-source and the inbox tests'
+# throw-away instances: "No configuration" installs it without a mail
+# system to set up and starts no daemon.
 deps:
 	@missing=; for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | \
@@ -101,6 +104,8 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
+		echo "postfix postfix/main_mailer_type select No configuration" | \
+			debconf-set-selections; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "deps: all installed"; fi
@@ -139,8 +144,14 @@ demo: deps
 	@echo "open out/2021-03.html in a browser, out/2021-03.eml in a mail client"
 	./bulletin -c config/bulletin.conf sub import subscribers/sample.csv
 	./bulletin -c config/bulletin.conf sub list
+	./bulletin -c config/bulletin.conf send digests/2021-03 --yes
+	./bulletin -c config/bulletin.conf report 2021-03
+	@echo "read what was sent: mutt -f subscribers/outbox"
 
-bench: bulletin build/obj/http_load
+build/obj/curl_bare_sender: tests/bench/curl_bare_sender.c | build/obj
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(DEP_LIBS)
+
+bench: bulletin build/obj/http_load build/obj/curl_bare_sender
 	@set -e; for b in tests/bench/bench_*.py; do $(PYTHON) $$b; done
 
 # The defaults init copies: templates/ and starter/, as files.

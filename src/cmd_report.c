@@ -149,8 +149,9 @@ static void add_times(struct report *rp, const struct store_campaign *c,
 	buf_addf(&rp->out, "started   %s\nfinished  %s\n",
 		 c->started ? c->started : "-", c->finished ? c->finished : "-");
 	if (d >= 0)
-		buf_addf(&rp->out, "duration  %.0f s\nrate      %.1f messages/s\n",
-			 d, d > 0 ? (double)sent / d : 0);
+		buf_addf(&rp->out, "duration  %.0f s\n", d);
+	if (d > 0)
+		buf_addf(&rp->out, "rate      %.1f messages/s\n", (double)sent / d);
 }
 
 /* ---- unsubscribes (bulletin serve, inbox) ---------------------------------- */

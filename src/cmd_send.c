@@ -98,7 +98,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'C':
 			if (parse_number(optarg, "--connections", &v))
 				return EX_USAGE;
-			if (v < 1 || v > 64 || v != (long)v)
+			if (v < 1 || v > 64 || v != (double)(long)v)
 				return error("--connections: expected 1 to 64"), EX_USAGE;
 			o->connections = (long)v;
 			break;
@@ -133,13 +133,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 /* What the law and the big mailbox providers require of a bulk sender. */
 static int check_sendable(const struct config *c)
 {
-	const char *host = c->base_url + 8;
+	const char *host = c->base_url + (strncmp(c->base_url, "https://", 8) ?
+					  0 : 8);
 	size_t hostlen = strcspn(host, "/:?#");
 
 	if (!c->postal_address || !*c->postal_address)
 		return error("%s: a postal address ('postal-address') is required "
 			     "in every message (CAN-SPAM)", c->path);
-	if (strncmp(c->base_url, "https://", 8) || !memchr(host, '.', hostlen))
+	if (host == c->base_url || !memchr(host, '.', hostlen))
 		return error("%s: 'base-url' must be an https:// URL on a public "
 			     "name: the unsubscribe links (RFC 8058) are made "
 			     "from it, not '%s'", c->path, c->base_url);

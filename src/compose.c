@@ -511,25 +511,34 @@ size_t issue_html_size(const struct issue *is)
 	return is->html.text.len;
 }
 
-int issue_message(const struct issue *is, const struct recipient *r,
-		  const char *message_id, time_t date, struct buf *out)
+int issue_message_reuse(const struct issue *is, const struct recipient *r,
+			const char *message_id, time_t date,
+			struct issue_scratch *sc, struct buf *out)
 {
-	struct buf html = BUF_INIT, text = BUF_INIT;
 	struct mime_headers h = {
 		is->from_name, is->from_addr, is->reply_to, r->name, r->email,
 		is->subject, message_id, date, is->list_name, is->list_id,
 		r->unsubscribe_url, r->unsubscribe_mailto,
 	};
 	struct mime_body body;
-	int ret;
 
-	slotted_fill(&is->html_qp, r, FILL_HTML_QP, &html);
-	slotted_fill(&is->text_qp, r, FILL_TEXT_QP, &text);
-	body = (struct mime_body){ text.data, text.len, html.data, html.len,
-				   is->parts, is->nimages };
-	ret = mime_message(out, &h, &body);
-	buf_release(&html);
-	buf_release(&text);
+	buf_reset(&sc->html);
+	buf_reset(&sc->text);
+	slotted_fill(&is->html_qp, r, FILL_HTML_QP, &sc->html);
+	slotted_fill(&is->text_qp, r, FILL_TEXT_QP, &sc->text);
+	body = (struct mime_body){ sc->text.data, sc->text.len, sc->html.data,
+				   sc->html.len, is->parts, is->nimages };
+	return mime_message(out, &h, &body);
+}
+
+int issue_message(const struct issue *is, const struct recipient *r,
+		  const char *message_id, time_t date, struct buf *out)
+{
+	struct issue_scratch sc = { BUF_INIT, BUF_INIT };
+	int ret = issue_message_reuse(is, r, message_id, date, &sc, out);
+
+	buf_release(&sc.html);
+	buf_release(&sc.text);
 	return ret;
 }
 

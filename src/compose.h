@@ -50,6 +50,19 @@ size_t issue_html_size(const struct issue *is);
 int issue_message(const struct issue *is, const struct recipient *r,
 		  const char *message_id, time_t date, struct buf *out);
 
+/* The per-recipient bodies, kept from one message to the next by a
+ * sender so that a message allocates none: { BUF_INIT, BUF_INIT }, and
+ * buf_release both at the end. */
+struct issue_scratch {
+	struct buf html;
+	struct buf text;
+};
+
+/* issue_message, filling the bodies in sc's buffers (emptied first). */
+int issue_message_reuse(const struct issue *is, const struct recipient *r,
+			const char *message_id, time_t date,
+			struct issue_scratch *sc, struct buf *out);
+
 /*
  * Appends the bodies for r as a browser and a terminal show them: the
  * HTML with its images inline as data: URLs, the text with LF line ends.

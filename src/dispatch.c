@@ -30,6 +30,8 @@ int letter_init(struct letter *l, const struct issue *is,
 	l->campaign = campaign;
 	buf_init(&l->url, 0);
 	buf_init(&l->mailto, 0);
+	buf_init(&l->bodies.html, 0);
+	buf_init(&l->bodies.text, 0);
 	if (address_parse_mailbox(src, &display, &addr, &why))
 		return error("%s: bad '%s' address '%s': %s", c->path,
 			     c->smtp_bounce_address ? "bounce-address" : "from",
@@ -48,6 +50,8 @@ void letter_release(struct letter *l)
 	free(l->bounce_domain);
 	buf_release(&l->url);
 	buf_release(&l->mailto);
+	buf_release(&l->bodies.html);
+	buf_release(&l->bodies.text);
 }
 
 void letter_message_id(const struct letter *l, struct store_dlv *d)
@@ -105,7 +109,8 @@ int letter_build(struct letter *l, const struct store_dlv *d, struct tmsg *m)
 	snprintf(m->rcpt, sizeof(m->rcpt), "%s", d->email);
 	envelope_from(l, d->subscriber_id, m);
 	buf_reset(&m->data);
-	return issue_message(l->issue, &r, d->message_id, time(NULL), &m->data);
+	return issue_message_reuse(l->issue, &r, d->message_id, time(NULL),
+				   &l->bodies, &m->data);
 }
 
 /* ---- what a reply means ------------------------------------------------------ */
@@ -148,7 +153,7 @@ enum entry_state { E_FREE, E_READY, E_FLIGHT, E_DONE };
 struct entry {
 	enum entry_state state;
 	struct store_dlv d;
-	struct tmsg      m;
+	struct tmsg     *m;		/* on the wire: a buffer of the pool */
 	struct tresult   r;
 	enum verdict     v;		/* what r means */
 };
@@ -159,6 +164,11 @@ struct run {
 	const char                 *campaign;
 	struct entry               *e;
 	size_t                      n;		/* the window */
+	/* one message buffer per connection, reused: memory does not grow
+	 * with the window */
+	struct tmsg                *msgs;
+	struct tmsg               **spare;
+	size_t                      nspare;
 	size_t                      count[4];	/* entries per state */
 	long long                   cursor;	/* queued rows read up to here */
 	int                         dry;	/* nothing was due last time */
@@ -283,14 +293,17 @@ static void pace_take(struct run *rn)
 /* 4.7.x: the receiving side asks us to slow down; halve the pace. */
 static void slow_down(struct run *rn, const struct tresult *r, double t)
 {
-	double achieved = rn->st.rate > 0 ? rn->st.rate : 1;
+	/* the pace now: the limit, else what was achieved (once measurable),
+	 * else a guess of ten a second per connection */
+	double base = rn->rate > 0 ? rn->rate :
+		      t - rn->started >= 2 && rn->st.sent_now ?
+		      (double)rn->st.sent_now / (t - rn->started) :
+		      10.0 * (double)rn->o->transport->slots;
 
 	if (t - rn->last_slowdown < 10)
 		return;
 	rn->last_slowdown = t;
-	rn->rate = (rn->rate > 0 && rn->rate < achieved ? rn->rate : achieved) / 2;
-	if (rn->rate < 0.1)
-		rn->rate = 0.1;
+	rn->rate = base / 2 < 1 ? 1 : base / 2;
 	warning("the server asks us to slow down (%s): now at most %.1f "
 		"messages a second; check the sending set-up (SPF, DKIM, "
 		"reputation)", r->reply, rn->rate);
@@ -350,8 +363,10 @@ static enum verdict assess(struct run *rn, const struct tresult *r, double t)
 static void on_done(void *arg, struct tmsg *m, const struct tresult *r)
 {
 	struct run *rn = arg;
-	struct entry *e = (struct entry *)((char *)m - offsetof(struct entry, m));
+	struct entry *e = &rn->e[m->id];	/* submit_ready set it */
 
+	rn->spare[rn->nspare++] = m;
+	e->m = NULL;
 	e->r = *r;
 	e->v = assess(rn, r, now_s());
 	set_state(rn, e, E_DONE);
@@ -441,6 +456,10 @@ static int claim(struct run *rn)
 	char now[64];
 	int ret = -1;
 
+	if (!nfree) {	/* nothing read: says nothing about the queue */
+		free(d);
+		return 0;
+	}
 	iso_ms(0, now);
 	if (store_dlv_due(rn->s, rn->campaign, now, &rn->cursor, d, nfree, &n))
 		goto out;
@@ -508,17 +527,20 @@ static double submit_ready(struct run *rn, double t)
 
 		if (e->state != E_READY)
 			continue;
-		if (rn->count[E_FLIGHT] >= limit || rn->end != DISPATCH_DONE)
+		if (rn->count[E_FLIGHT] >= limit || !rn->nspare ||
+		    rn->end != DISPATCH_DONE)
 			return 0;
 		wait = pace_wait(rn, t);
 		if (wait > 0)
 			return wait;
-		if (letter_build(rn->o->letter, &e->d, &e->m)) {
+		e->m = rn->spare[--rn->nspare];
+		if (letter_build(rn->o->letter, &e->d, e->m)) {
 			stop(rn, DISPATCH_STOPPED, "stopping: cannot build the "
 			     "message for '%s'", e->d.email);
 			return 0;
 		}
-		if (rn->o->transport->ops->submit(rn->o->transport, &e->m)) {
+		e->m->id = (long long)i;
+		if (rn->o->transport->ops->submit(rn->o->transport, e->m)) {
 			stop(rn, DISPATCH_STOPPED, "stopping: the transport "
 			     "refused a message");
 			return 0;
@@ -593,6 +615,9 @@ static int turn(struct run *rn)
 
 	if (rn->o->stop && *rn->o->stop)
 		stop(rn, DISPATCH_INTERRUPTED, "interrupted");
+	/* free connections get their next message before any bookkeeping */
+	if (rn->end == DISPATCH_DONE && rn->count[E_READY])
+		submit_ready(rn, t);
 	/* with nothing on the wire or ready, there is nothing to wait for */
 	if ((need_record(rn, t) || (!rn->count[E_FLIGHT] && !rn->count[E_READY] &&
 				    rn->count[E_DONE])) && record(rn, t, 1))
@@ -628,7 +653,8 @@ static int turn(struct run *rn)
 
 size_t dispatch_window(const struct transport *t)
 {
-	return 4 * t->slots < 4 ? 4 : 4 * t->slots;
+	/* at least 32: fewer, larger transactions with few connections */
+	return 4 * t->slots < 32 ? 32 : 4 * t->slots;
 }
 
 static int initial_counts(struct run *rn)
@@ -682,8 +708,13 @@ enum dispatch_end dispatch_run(struct store *s, const struct dispatch_opts *o,
 	why[0] = '\0';
 	rn.n = dispatch_window(o->transport);
 	rn.e = xcalloc(rn.n, sizeof(*rn.e));
-	for (size_t i = 0; i < rn.n; i++)
-		buf_init(&rn.e[i].m.data, 0);
+	rn.nspare = o->transport->slots;
+	rn.msgs = xcalloc(rn.nspare, sizeof(*rn.msgs));
+	rn.spare = xcalloc(rn.nspare, sizeof(*rn.spare));
+	for (size_t i = 0; i < rn.nspare; i++) {
+		buf_init(&rn.msgs[i].data, 0);
+		rn.spare[i] = &rn.msgs[i];
+	}
 	rn.count[E_FREE] = rn.n;
 	rn.started = rn.token_time = now_s();
 	rn.rate = o->rate;
@@ -700,8 +731,10 @@ enum dispatch_end dispatch_run(struct store *s, const struct dispatch_opts *o,
 		rn.end = DISPATCH_ERROR;
 	progress(&rn, now_s(), 1);
 	*st = rn.st;
-	for (size_t i = 0; i < rn.n; i++)
-		buf_release(&rn.e[i].m.data);
+	for (size_t i = 0; i < o->transport->slots; i++)
+		buf_release(&rn.msgs[i].data);
+	free(rn.msgs);
+	free(rn.spare);
 	free(rn.e);
 	return rn.end;
 }

@@ -10,14 +10,15 @@
  *
  * The window: at most dispatch_window(transport) deliveries are
  * 'sending' at any moment (claimed, on the wire, or done and not yet
- * recorded). That is the bound on the deliveries a crash can leave
- * uncertain.
+ * recorded): four times the connections, and at least 32. That is the
+ * bound on the deliveries a crash can leave uncertain.
  */
 
 #include <signal.h>
 #include <stdio.h>
 
 #include "buf.h"
+#include "compose.h"
 #include "store.h"
 #include "transport.h"
 
@@ -39,6 +40,7 @@ struct letter {
 	char                   *bounce_domain;
 	struct buf              url;		/* scratch, reused */
 	struct buf              mailto;		/* scratch, reused */
+	struct issue_scratch    bodies;		/* scratch, reused */
 };
 
 /* Sets l up. Returns 0, or error() -1 (a bad bounce-address). */
@@ -50,7 +52,8 @@ void letter_release(struct letter *l);
 /*
  * Builds recipient d's message into m: the data (m->data is emptied and
  * reused), the envelope sender (the bounce address, with a VERP tag when
- * the config asks: bounces+TAG@domain) and recipient. d->message_id must
+ * the config asks: bounces+TAG@domain) and recipient; m->id is left to
+ * the caller. d->message_id must
  * be set (letter_message_id). Returns 0, or error() -1.
  */
 int letter_build(struct letter *l, const struct store_dlv *d, struct tmsg *m);

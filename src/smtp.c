@@ -24,7 +24,7 @@ struct slot {
 	size_t            off;		/* bytes of msg->data handed to libcurl */
 	struct curl_slist rcpt;		/* one recipient: libcurl does not copy it */
 	char              last[512];	/* the last reply line */
-	char              refusal[512];	/* the first 4xx or 5xx reply: after
+	char              refusal[512];	/* the latest 4xx or 5xx reply: after
 					 * it libcurl says QUIT, whose 221
 					 * would be the last */
 	int               saw_354;	/* the data had begun: a reply after it
@@ -74,7 +74,7 @@ static size_t header_cb(char *line, size_t size, size_t n, void *arg)
 	}
 	if (keep >= 3 && !strncmp(line, "354", 3))
 		sl->saw_354 = 1;
-	if (!sl->refusal[0] && (line[0] == '4' || line[0] == '5'))
+	if (keep && (line[0] == '4' || line[0] == '5'))
 		memcpy(sl->refusal, sl->last, sizeof(sl->refusal));
 	return len;
 }

@@ -22,7 +22,7 @@ struct config;
 
 /* One message on its way. */
 struct tmsg {
-	long long  id;		/* the caller's (a subscriber id) */
+	long long  id;		/* the caller's; transports leave it alone */
 	struct buf data;	/* the whole message, CRLF line ends */
 	char       from[320];	/* envelope sender (MAIL FROM) */
 	char       rcpt[256];	/* envelope recipient (RCPT TO) */

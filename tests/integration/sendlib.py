@@ -5,8 +5,6 @@ import hmac
 import os
 import sqlite3
 
-from conftest import ROOT
-
 SECRET = "5" * 64
 
 
@@ -71,5 +69,3 @@ def verp_mac(payload: str) -> str:
     return hmac.new(key, b"verp\0" + payload.encode(), hashlib.sha256
                     ).hexdigest()[:12]
 
-
-DIGEST_ROOT = ROOT / "digests"

@@ -19,7 +19,9 @@ srv.script[address] (which wins):
 
 Options: tls=True offers STARTTLS with a self-signed certificate made
 for 127.0.0.1 at start-up (srv.cert_file is the CA to trust);
-auth={"user": "password"} requires AUTH (PLAIN or LOGIN). Counters:
+implicit_tls=True speaks TLS from the first byte (smtps://, srv.url
+says so); auth={"user": "password"} requires AUTH (PLAIN or LOGIN;
+mechanisms=["LOGIN"] offers only those). Counters:
 srv.connections (EHLOs), srv.auth_attempts. The server runs in its own
 thread and always stops when the `with` block ends.
 """
@@ -36,7 +38,7 @@ from collections import Counter
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, SMTP
+from aiosmtpd.smtp import AuthResult
 
 REPLIES = {
     "421": "421 4.3.2 Service shutting down",
@@ -144,8 +146,10 @@ class Handler:
 
 
 class SMTPServer:
-    def __init__(self, tls=False, auth=None, folder=None):
-        self.tls, self.auth = tls, auth
+    def __init__(self, tls=False, auth=None, folder=None, implicit_tls=False,
+                 mechanisms=None):
+        self.tls, self.auth, self.implicit_tls = tls, auth, implicit_tls
+        self.mechanisms = mechanisms
         self.script = {}
         self.messages, self.times, self.ehlo_names = [], [], []
         self.attempts = Counter()
@@ -166,14 +170,20 @@ class SMTPServer:
 
     def start(self):
         kwargs = {}
-        if self.tls:
+        if self.tls or self.implicit_tls:
             self.cert_file, key_file = make_certificate(self.folder)
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(self.cert_file, key_file)
-            kwargs.update(tls_context=ctx, require_starttls=True)
+            if self.implicit_tls:
+                kwargs.update(ssl_context=ctx)
+            else:
+                kwargs.update(tls_context=ctx, require_starttls=True)
         if self.auth is not None:
             kwargs.update(authenticator=self._authenticate, auth_required=True,
                           auth_require_tls=False)
+            if self.mechanisms:
+                kwargs.update(auth_exclude_mechanism=[
+                    m for m in ("PLAIN", "LOGIN") if m not in self.mechanisms])
         self.controller = Controller(
             Handler(self), hostname="127.0.0.1", port=self.port,
             decode_data=False, data_size_limit=64 * 1024 * 1024,
@@ -197,7 +207,8 @@ class SMTPServer:
 
     @property
     def url(self):
-        return f"smtp://127.0.0.1:{self.port}"
+        scheme = "smtps" if self.implicit_tls else "smtp"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def received(self):
         """How many messages each recipient got."""
