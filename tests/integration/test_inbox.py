@@ -346,8 +346,8 @@ def test_bad_inbox_config_is_named(project, box):
     config_inbox(project, soft_bounce_threshold=0)
     proc = project.run("inbox", "--maildir", box)
     assert proc.returncode == 78
-    assert ("soft-bounce-threshold, -stale-days and -interval-days must be "
-            "at least 1") in proc.stderr
+    assert ("bad value for 'soft-bounce-threshold' in [inbox]: expected a "
+            "whole number from 1 to 1000") in proc.stderr
 
 
 def test_hostile_messages_are_left_in_place(project, sent, box):

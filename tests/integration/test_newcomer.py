@@ -86,8 +86,13 @@ def test_init_zh_gives_the_sample_labels(tmp_path):
 
 def test_the_sample_keeps_its_chinese_theme(tmp_path):
     """make demo: config/bulletin.conf previews the sample in Chinese."""
+    secret = tmp_path / "secret"
+    secret.write_text("ab" * 32)
+    secret.chmod(0o600)
+    env = clean_env(BULLETIN_TOKENS_SECRET_FILE=str(secret),
+                    BULLETIN_STORE_PATH=str(tmp_path / "none.db"))
     proc = run(ROOT, "-c", "config/bulletin.conf", "preview",
-               "digests/2021-03", "-o", tmp_path)
+               "digests/2021-03", "-o", tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     _, html, text = parse_message(tmp_path / "2021-03.eml")
     assert '<html lang="zh-CN"' in html

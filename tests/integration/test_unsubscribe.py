@@ -81,7 +81,8 @@ def test_unsubscribe_mailto_from_the_config(project):
         "[newsletter]\n", "[newsletter]\nunsubscribe-mailto = Leave <x@y.org>\n"))
     proc = project.run("preview", digest, "-o", "out")
     assert proc.returncode == 78
-    assert "'unsubscribe-mailto' must be a bare address" in proc.stderr
+    assert ("config/bulletin.conf:2: bad value for 'unsubscribe-mailto' in "
+            "[newsletter]: unquoted space in address") in proc.stderr
 
 
 def test_preview_token_names_the_sample_subscriber(project):

@@ -29,6 +29,7 @@ static const char config_text[] =
 
 static const struct recipient ada = {
 	"Ada Lovelace", "ada@example.org", "https://news.example.org/u/ada",
+	"mailto:unsubscribe@news.example.org?subject=unsubscribe%20ada",
 };
 
 /* A scratch folder: a config naming the templates folder templates. */

@@ -138,7 +138,8 @@ static void migrations_applied(void **state)
 	sqlite3_close(db);
 	fx->s = store_open(fx->path);
 	assert_non_null(fx->s);
-	assert_int_equal(store_schema_version(fx->s), 2);
+	/* set back: the later migrations run again, harmlessly */
+	assert_int_equal(store_schema_version(fx->s), store_schema_latest());
 }
 
 static void status_change_appends_event(void **state)
