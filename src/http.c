@@ -32,6 +32,12 @@ struct req {
 	int               answered;
 	struct MHD_PostProcessor *pp;	/* NULL: a body we do not parse */
 	enum unsub_action action;	/* what the body asked for */
+	/* a POST waits, suspended, for the writer (unsub_queue) */
+	struct MHD_Connection *conn;
+	int               queued;
+	atomic_int        ready;	/* the writer has answered */
+	int               post_status;
+	struct buf        page;
 };
 
 static double now_s(void)
@@ -85,6 +91,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	log_request(r);
 	if (r->pp)
 		MHD_destroy_post_processor(r->pp);
+	buf_release(&r->page);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->in_flight, 1);
@@ -174,6 +181,8 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 	r->method = method_name(method);
 	r->route = find_route(url);
 	r->action = UNSUB_ONE_CLICK;
+	r->conn = c;
+	buf_init(&r->page, 0);
 	*con_cls = r;
 	atomic_fetch_add(&h->in_flight, 1);
 	if (r->route != R_UNSUB || strcmp(r->method, "POST"))
@@ -186,6 +195,45 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 	/* NULL for a type it does not parse (text/plain, none): then the
 	 * token alone decides, as for a bare one-click POST */
 	r->pp = MHD_create_post_processor(c, 1024, on_field, r);
+	return MHD_YES;
+}
+
+/* The writer thread has answered r's POST: let MHD go on with it. */
+static void on_written(void *arg)
+{
+	struct req *r = arg;
+
+	atomic_store(&r->ready, 1);
+	MHD_resume_connection(r->conn);
+}
+
+/*
+ * A POST to /u/TOKEN: a genuine token's change is queued and the
+ * connection suspended, so that this thread serves others meanwhile and
+ * the writer makes many changes in one transaction; the call after the
+ * resume answers.
+ */
+static enum MHD_Result post(struct http_server *h, struct MHD_Connection *c,
+			    struct req *r, const char *token)
+{
+	struct unsub_target t;
+	int status;
+
+	if (atomic_load(&r->ready))
+		return reply(c, r, (unsigned)r->post_status,
+			     r->post_status == 500 ? "text/plain; charset=utf-8" :
+			     "text/html; charset=utf-8", &r->page);
+	if (r->queued)
+		return MHD_YES;
+	status = unsub_check(h->u, token, strlen(token), &t, &r->page);
+	if (status)
+		return reply(c, r, (unsigned)status, "text/html; charset=utf-8",
+			     &r->page);
+	r->queued = 1;
+	/* before queueing: the writer may answer (and resume) at once */
+	MHD_suspend_connection(c);
+	unsub_queue(h->u, r->action, &t, &r->page, &r->post_status,
+		    on_written, r);
 	return MHD_YES;
 }
 
@@ -204,9 +252,11 @@ static enum MHD_Result answer(struct http_server *h, struct MHD_Connection *c,
 	if (r->route == R_HEALTH || (!get && strcmp(r->method, "POST")))
 		return reply_text(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
 				  "method not allowed\n");
-	status = (unsigned)unsub_handle(h->u, get ? UNSUB_SHOW : r->action,
-					url + 3, strlen(url + 3), &page);
-	return reply(c, r, status, "text/html; charset=utf-8", &page);
+	if (!get)
+		return post(h, c, r, url + 3);
+	status = (unsigned)unsub_show(h->u, url + 3, strlen(url + 3), &page);
+	return reply(c, r, status, status == 500 ? "text/plain; charset=utf-8" :
+		     "text/html; charset=utf-8", &page);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -286,7 +336,8 @@ struct http_server *http_start(const struct http_opts *o, struct unsub *u)
 	struct http_server *h = xcalloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+			 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ERROR_LOG;
 	int v6 = 0;
 
 	if (parse_listen(o->listen, &ss, &v6))
