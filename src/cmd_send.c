@@ -98,7 +98,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'C':
 			if (parse_number(optarg, "--connections", &v))
 				return EX_USAGE;
-			if (v < 1 || v > 64 || v != (long)v)
+			if (v < 1 || v > 64 || v != (double)(long)v)
 				return error("--connections: expected 1 to 64"), EX_USAGE;
 			o->connections = (long)v;
 			break;

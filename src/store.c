@@ -1455,7 +1455,7 @@ static void copy_text(char *dst, size_t size, const char *src)
 static int read_dlvs(struct store *s, sqlite3_stmt *st, struct store_dlv *out,
 		     size_t max, size_t *n, long long *cursor)
 {
-	int rc;
+	int rc = SQLITE_DONE;
 
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_dlv *d = &out[(*n)++];
