@@ -204,53 +204,8 @@ static void add_custom(struct mailimf_fields *f, const char *name, char *value)
 	mailimf_fields_add(f, mailimf_field_new_custom(xstrdup(name), value));
 }
 
-/*
- * libetpan writes the message's skeleton (headers, part headers,
- * boundaries) with a short mark where each body goes, and the bodies,
- * already encoded, are spliced in afterwards: libetpan's writer looks at
- * every byte it writes, which for 150 KB of body was most of the time a
- * message took. A mark is \x01 N \x01, which no header can hold
- * (check_headers refuses control characters).
- */
-struct hole {
-	char        mark[24];
-	const char *data;
-	size_t      len;
-};
-
-#define MAX_HOLES 64
-
-struct holes {
-	struct hole h[MAX_HOLES];
-	size_t      n;
-};
-
-/* Gives part a mark for data; libetpan keeps the mark's pointer. */
-static void set_encoded_body(struct mailmime *part, int mechanism,
-			     struct holes *holes, const char *data, size_t len)
-{
-	struct hole *h = &holes->h[holes->n];
-	int n = snprintf(h->mark, sizeof(h->mark), "\x01%zu\x01", holes->n);
-
-	h->data = data;
-	h->len = len;
-	holes->n++;
-	part->mm_data.mm_single = mailmime_data_new_data(mechanism, 1, h->mark,
-							 (size_t)n);
-}
-
-/* A header value that is a mark for data (which must live until the
- * splice); the value is newly allocated, for libetpan to own. */
-static char *header_hole(struct holes *holes, const char *data, size_t len)
-{
-	struct hole *h = &holes->h[holes->n];
-
-	snprintf(h->mark, sizeof(h->mark), "\x01%zu\x01", holes->n);
-	h->data = data;
-	h->len = len;
-	holes->n++;
-	return xstrdup(h->mark);
-}
+struct holes;
+static char *header_hole(struct holes *holes, const char *data, size_t len);
 
 /*
  * List-Unsubscribe's value, folded by us between its URIs: libetpan
@@ -297,6 +252,54 @@ static struct mailimf_fields *header_fields(const struct mime_headers *h,
 			   xstrdup("List-Unsubscribe=One-Click"));
 	add_custom(f, "Auto-Submitted", xstrdup("auto-generated"));
 	return f;
+}
+
+/*
+ * libetpan writes the message's skeleton (headers, part headers,
+ * boundaries) with a short mark where each body goes, and the bodies,
+ * already encoded, are spliced in afterwards: libetpan's writer looks at
+ * every byte it writes, which for 150 KB of body was most of the time a
+ * message took. A mark is \x01 N \x01, which no header can hold
+ * (check_headers refuses control characters).
+ */
+struct hole {
+	char        mark[24];
+	const char *data;
+	size_t      len;
+};
+
+#define MAX_HOLES 64
+
+struct holes {
+	struct hole h[MAX_HOLES];
+	size_t      n;
+};
+
+/* Gives part a mark for data; libetpan keeps the mark's pointer. */
+static void set_encoded_body(struct mailmime *part, int mechanism,
+			     struct holes *holes, const char *data, size_t len)
+{
+	struct hole *h = &holes->h[holes->n];
+	int n = snprintf(h->mark, sizeof(h->mark), "\x01%zu\x01", holes->n);
+
+	h->data = data;
+	h->len = len;
+	holes->n++;
+	part->mm_data.mm_single = mailmime_data_new_data(mechanism, 1, h->mark,
+							 (size_t)n);
+}
+
+/* A header value that is a mark for data (which must live until the
+ * splice); the value is newly allocated, for libetpan to own. */
+static char *header_hole(struct holes *holes, const char *data, size_t len)
+{
+	struct hole *h = &holes->h[holes->n];
+
+	snprintf(h->mark, sizeof(h->mark), "\x01%zu\x01", holes->n);
+	h->data = data;
+	h->len = len;
+	holes->n++;
+	return xstrdup(h->mark);
 }
 
 static void splice_bodies(struct buf *out, const char *s, size_t len,
