@@ -101,20 +101,18 @@ static void block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int run(const struct http_opts *o, struct unsub *u)
+static int run(const struct http_opts *o, struct unsub *u, sigset_t *set)
 {
 	struct http_server *h;
-	sigset_t set;
 	int sig = 0;
 
-	block_signals(&set);
 	h = http_start(o, u);
 	if (!h)
 		return EX_UNAVAILABLE;
 	printf("listening on %.*s:%u\n", (int)(strrchr(o->listen, ':') - o->listen),
 	       o->listen, http_port(h));
 	fflush(stdout);
-	sigwait(&set, &sig);
+	sigwait(set, &sig);
 	fprintf(stderr, "bulletin: %s: finishing the requests in flight\n",
 		strsignal(sig));
 	http_stop(h, 10.0);
@@ -126,6 +124,7 @@ int cmd_serve(int argc, char **argv, struct ctx *ctx)
 	struct http_opts o;
 	struct token_key key;
 	struct unsub *u = NULL;
+	sigset_t set;
 	int ret = parse_opts(argc, argv, &o);
 
 	if (ret)
@@ -135,10 +134,12 @@ int cmd_serve(int argc, char **argv, struct ctx *ctx)
 				    ctx->config->grace_days))
 		return EX_CONFIG;
 	ret = EX_IOERR;
+	/* before any thread starts: they inherit the mask */
+	block_signals(&set);
 	/* one store connection per thread: reads run side by side */
 	u = unsub_new(ctx->config, &key, (int)o.threads);
 	if (u)
-		ret = run(&o, u);
+		ret = run(&o, u, &set);
 	unsub_free(u);
 	token_key_release(&key);
 	return ret;

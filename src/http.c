@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,8 +31,14 @@ struct req {
 	unsigned          status;
 	size_t            body;		/* bytes received */
 	int               answered;
-	struct MHD_PostProcessor *pp;	/* NULL: a body we do not parse */
-	enum unsub_action action;	/* what the body asked for */
+	int               form;		/* the body is urlencoded: kept */
+	struct buf        body_text;	/* its text, at most max_body */
+	/* a POST waits, suspended, for the writer (unsub_queue) */
+	struct MHD_Connection *conn;
+	int               queued;
+	atomic_int        ready;	/* the writer has answered */
+	int               post_status;
+	struct buf        page;
 };
 
 static double now_s(void)
@@ -83,8 +90,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->answered)
 		r->status = 0;	/* the client left, or timed out */
 	log_request(r);
-	if (r->pp)
-		MHD_destroy_post_processor(r->pp);
+	buf_release(&r->body_text);
+	buf_release(&r->page);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&h->in_flight, 1);
@@ -130,23 +137,28 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, struct req *r,
 	return reply(c, r, status, "text/plain; charset=utf-8", &b);
 }
 
-/* The form fields that matter: List-Unsubscribe=One-Click (a mail
- * client), action=unsubscribe or action=resubscribe (the pages). */
-static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
-				const char *key, const char *filename,
-				const char *type, const char *encoding,
-				const char *data, uint64_t off, size_t size)
+/*
+ * What a POST's body asks for: the pages' forms send action=unsubscribe
+ * or action=resubscribe (urlencoded); anything else, a mail client's
+ * List-Unsubscribe=One-Click (urlencoded or multipart), an empty or a
+ * text/plain body, is a one-click unsubscribe: the token alone decides.
+ */
+static enum unsub_action body_action(const struct req *r)
 {
-	struct req *r = cls;
+	const char *p = r->body_text.data;
 
-	(void)kind; (void)filename; (void)type; (void)encoding;
-	if (off != 0 || strcmp(key, "action"))
-		return MHD_YES;
-	if (size == 11 && !memcmp(data, "resubscribe", 11))
-		r->action = UNSUB_UNDO;
-	else if (size == 11 && !memcmp(data, "unsubscribe", 11))
-		r->action = UNSUB_PAGE;
-	return MHD_YES;
+	if (!r->form)
+		return UNSUB_ONE_CLICK;
+	while (*p) {
+		size_t n = strcspn(p, "&");
+
+		if (n == 18 && !memcmp(p, "action=resubscribe", 18))
+			return UNSUB_UNDO;
+		if (n == 18 && !memcmp(p, "action=unsubscribe", 18))
+			return UNSUB_PAGE;
+		p += n + (p[n] == '&');
+	}
+	return UNSUB_ONE_CLICK;
 }
 
 static enum route find_route(const char *url)
@@ -168,12 +180,14 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 			     const char *url, const char *method, void **con_cls)
 {
 	struct req *r = xcalloc(1, sizeof(*r));
-	const char *len;
+	const char *len, *type;
 
 	r->start = now_s();
 	r->method = method_name(method);
 	r->route = find_route(url);
-	r->action = UNSUB_ONE_CLICK;
+	r->conn = c;
+	buf_init(&r->body_text, 0);
+	buf_init(&r->page, 0);
 	*con_cls = r;
 	atomic_fetch_add(&h->in_flight, 1);
 	if (r->route != R_UNSUB || strcmp(r->method, "POST"))
@@ -183,9 +197,49 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 	if (len && strtoull(len, NULL, 10) > h->max_body)
 		return reply_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
 				  "request body too large\n");
-	/* NULL for a type it does not parse (text/plain, none): then the
-	 * token alone decides, as for a bare one-click POST */
-	r->pp = MHD_create_post_processor(c, 1024, on_field, r);
+	type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_CONTENT_TYPE);
+	r->form = type && !strncasecmp(type, "application/x-www-form-urlencoded",
+				       33);
+	return MHD_YES;
+}
+
+/* The writer thread has answered r's POST: let MHD go on with it. */
+static void on_written(void *arg)
+{
+	struct req *r = arg;
+
+	atomic_store(&r->ready, 1);
+	MHD_resume_connection(r->conn);
+}
+
+/*
+ * A POST to /u/TOKEN: a genuine token's change is queued and the
+ * connection suspended, so that this thread serves others meanwhile and
+ * the writer makes many changes in one transaction; the call after the
+ * resume answers.
+ */
+static enum MHD_Result post(struct http_server *h, struct MHD_Connection *c,
+			    struct req *r, const char *token)
+{
+	struct unsub_target t;
+	int status;
+
+	if (atomic_load(&r->ready))
+		return reply(c, r, (unsigned)r->post_status,
+			     r->post_status == 500 ? "text/plain; charset=utf-8" :
+			     "text/html; charset=utf-8", &r->page);
+	if (r->queued)
+		return MHD_YES;
+	status = unsub_check(h->u, token, strlen(token), &t, &r->page);
+	if (status)
+		return reply(c, r, (unsigned)status, "text/html; charset=utf-8",
+			     &r->page);
+	r->queued = 1;
+	/* before queueing: the writer may answer (and resume) at once */
+	MHD_suspend_connection(c);
+	unsub_queue(h->u, body_action(r), &t, &r->page, &r->post_status,
+		    on_written, r);
 	return MHD_YES;
 }
 
@@ -204,9 +258,11 @@ static enum MHD_Result answer(struct http_server *h, struct MHD_Connection *c,
 	if (r->route == R_HEALTH || (!get && strcmp(r->method, "POST")))
 		return reply_text(c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
 				  "method not allowed\n");
-	status = (unsigned)unsub_handle(h->u, get ? UNSUB_SHOW : r->action,
-					url + 3, strlen(url + 3), &page);
-	return reply(c, r, status, "text/html; charset=utf-8", &page);
+	if (!get)
+		return post(h, c, r, url + 3);
+	status = (unsigned)unsub_show(h->u, url + 3, strlen(url + 3), &page);
+	return reply(c, r, status, status == 500 ? "text/plain; charset=utf-8" :
+		     "text/html; charset=utf-8", &page);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -234,10 +290,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		r->answered = 1;
 		return MHD_NO;
 	}
-	if (r->pp && MHD_post_process(r->pp, upload, *upload_size) != MHD_YES) {
-		MHD_destroy_post_processor(r->pp);	/* malformed: ignore it */
-		r->pp = NULL;
-	}
+	if (r->form)
+		buf_add(&r->body_text, upload, *upload_size);
 	*upload_size = 0;
 	return MHD_YES;
 }
@@ -286,7 +340,8 @@ struct http_server *http_start(const struct http_opts *o, struct unsub *u)
 	struct http_server *h = xcalloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+			 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ERROR_LOG;
 	int v6 = 0;
 
 	if (parse_listen(o->listen, &ss, &v6))

@@ -20,9 +20,11 @@
  * Each request is logged to stderr in one line (time, method, path with
  * the token left out, status, duration); never a token or an address.
  *
- * Threads: a pool of max(threads) polling threads; requests on one
- * thread are answered in turn, a slow client costs a connection slot,
- * not a thread.
+ * Threads: a pool of polling threads; a slow client costs a connection
+ * slot, not a thread. A POST's connection is suspended while unsub.c's
+ * writer thread makes its change (with the others queued, in one
+ * transaction) and resumed to answer, so no polling thread waits for
+ * the database.
  */
 
 #include <stddef.h>

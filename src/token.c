@@ -290,7 +290,8 @@ void token_unsub_make(const struct token_key *k, long long id,
 	for (int i = 0; i < 8; i++)
 		t[1 + i] = (unsigned char)((unsigned long long)id >> (56 - 8 * i));
 	t[9] = (unsigned char)n;
-	memcpy(t + UNSUB_HEAD, campaign, n);
+	if (n)
+		memcpy(t + UNSUB_HEAD, campaign, n);
 	unsub_mac(k->secret, t, UNSUB_HEAD + n, mac);
 	memcpy(t + UNSUB_HEAD + n, mac, TOKEN_UNSUB_MAC);
 	base64url(out, t, UNSUB_HEAD + n + TOKEN_UNSUB_MAC);

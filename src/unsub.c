@@ -80,25 +80,31 @@ struct unsub {
 	int                     nstores, nfree;
 	pthread_mutex_t         pool_lock;
 	pthread_cond_t          pool_cond;
-	/* Changes wait in a queue; one of the waiting threads (the leader)
-	 * writes all that are queued in one transaction, then the next lot:
-	 * a commit costs far more than the change itself, and one writer
-	 * at a time keeps SQLite's busy handler (which sleeps
-	 * milliseconds) out of the way. */
+	/* Changes wait in a queue for the writer thread, which makes all
+	 * that are queued in one transaction, then the next lot: a commit
+	 * costs far more than the change itself, and one writer keeps
+	 * SQLite's busy handler (which sleeps milliseconds) out of the way.
+	 * The requests wait without holding a thread. */
 	pthread_mutex_t         queue_lock;
-	pthread_cond_t          queue_done;
-	struct job             *queue;
-	int                     leading;
+	pthread_cond_t          queue_cond;
+	struct job             *queue;	/* newest first */
+	int                     stopping;
+	pthread_t               writer;
+	int                     has_writer;
+	struct store           *writer_store;
 };
 
-/* A change waiting for the leader. */
+/* A change waiting for the writer. */
 struct job {
 	enum unsub_action   action;
-	long long           id;
-	const char         *campaign;	/* "" for none */
+	struct unsub_target t;
+	struct buf         *out;
+	int                *status;
+	void              (*done)(void *arg);
+	void               *arg;
 	enum store_outcome  outcome;
-	int                 rc;		/* 0, or -1: the database failed */
-	int                 done;
+	int                 found;	/* the subscriber exists */
+	char                email[STORE_EMAIL_MAX];
 	struct job         *next;
 };
 
@@ -157,6 +163,8 @@ out:
 	return ret;
 }
 
+static void *writer(void *arg);
+
 struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 			int connections)
 {
@@ -166,7 +174,7 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 	pthread_mutex_init(&u->pool_lock, NULL);
 	pthread_cond_init(&u->pool_cond, NULL);
 	pthread_mutex_init(&u->queue_lock, NULL);
-	pthread_cond_init(&u->queue_done, NULL);
+	pthread_cond_init(&u->queue_cond, NULL);
 	u->stores = xcalloc((size_t)connections, sizeof(*u->stores));
 	if (load_pages(u, c))
 		goto fail;
@@ -176,6 +184,14 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 			goto fail;
 	}
 	u->nfree = u->nstores;
+	u->writer_store = store_open(c->store_path);
+	if (!u->writer_store)
+		goto fail;
+	if (pthread_create(&u->writer, NULL, writer, u)) {
+		error("cannot start the writer thread");
+		goto fail;
+	}
+	u->has_writer = 1;
 	return u;
 fail:
 	unsub_free(u);
@@ -186,6 +202,14 @@ void unsub_free(struct unsub *u)
 {
 	if (!u)
 		return;
+	if (u->has_writer) {	/* it answers what is queued, then ends */
+		pthread_mutex_lock(&u->queue_lock);
+		u->stopping = 1;
+		pthread_cond_signal(&u->queue_cond);
+		pthread_mutex_unlock(&u->queue_lock);
+		pthread_join(u->writer, NULL);
+	}
+	store_close(u->writer_store);
 	for (int i = 0; i < u->nstores; i++)
 		store_close(u->stores[i]);
 	free(u->stores);
@@ -197,7 +221,7 @@ void unsub_free(struct unsub *u)
 	pthread_mutex_destroy(&u->pool_lock);
 	pthread_cond_destroy(&u->pool_cond);
 	pthread_mutex_destroy(&u->queue_lock);
-	pthread_cond_destroy(&u->queue_done);
+	pthread_cond_destroy(&u->queue_cond);
 	free(u);
 }
 
@@ -240,16 +264,22 @@ static int apply(struct store *s, struct job *j)
 {
 	struct store_why why = {
 		j->action == UNSUB_ONE_CLICK ? "one-click" : "page", NULL,
-		*j->campaign ? j->campaign : NULL };
+		*j->t.campaign ? j->t.campaign : NULL };
+	enum sub_status st;
+	int rc = store_sub_by_id(s, j->t.id, j->email, &st);
 
+	j->found = rc == 1;
+	if (rc <= 0)
+		return rc;
 	if (j->action == UNSUB_UNDO)
-		return store_undo_unsub_by_id(s, j->id, &why, &j->outcome);
-	return store_unsub_by_id(s, j->id, &why, &j->outcome);
+		return store_undo_unsub_by_id(s, j->t.id, &why, &j->outcome);
+	return store_unsub_by_id(s, j->t.id, &why, &j->outcome);
 }
 
 /* Writes the jobs in one transaction, all or none; *jobs (newest
- * first) is turned around first, to write them in the order they came. */
-static void write_batch(struct store *s, struct job **jobs)
+ * first) is turned around first, to write them in the order they came.
+ * Returns 0 or -1. */
+static int write_batch(struct store *s, struct job **jobs)
 {
 	struct job *order = NULL, *j, *next;
 	int rc = store_begin(s);
@@ -263,99 +293,118 @@ static void write_batch(struct store *s, struct job **jobs)
 	for (j = order; j && !rc; j = j->next)
 		rc = apply(s, j);
 	if (!rc)
-		rc = store_commit(s);
-	else
-		store_rollback(s);
-	for (j = order; j; j = j->next)
-		j->rc = rc;
+		return store_commit(s);
+	store_rollback(s);
+	return -1;
 }
 
-/* The leader: writes what is queued until the queue is empty. Called
- * and returns with queue_lock held. */
-static void lead(struct unsub *u, struct store *s)
+/* Answers a written job and lets its request go on. */
+static void finish(struct unsub *u, struct job *j, int rc)
 {
-	u->leading = 1;
-	while (u->queue) {
-		struct job *batch = u->queue, *j, *next;
+	enum page p = j->action == UNSUB_UNDO ? PAGE_UNDONE : PAGE_DONE;
 
-		u->queue = NULL;
-		pthread_mutex_unlock(&u->queue_lock);
-		write_batch(s, &batch);
-		pthread_mutex_lock(&u->queue_lock);
-		for (j = batch; j; j = next) {
-			next = j->next;	/* j lives on its waiter's stack */
-			j->done = 1;
-		}
-		pthread_cond_broadcast(&u->queue_done);
+	if (rc) {
+		buf_adds(j->out, "internal error\n");
+		*j->status = 500;
+	} else if (!j->found || j->outcome == STORE_NOT_FOUND) {
+		render(u, PAGE_INVALID, NULL, j->out);
+		*j->status = 400;
+	} else {
+		render(u, p, j->email, j->out);
+		*j->status = 200;
 	}
-	u->leading = 0;
+	j->done(j->arg);
+	free(j);
 }
 
-/* Does what a POST asks; *p receives the page to show. 0 or -1. */
-static int change(struct unsub *u, struct store *s, enum unsub_action a,
-		  long long id, const char *campaign, enum page *p)
+/* The writer thread: takes what is queued, writes it, answers it. */
+static void *writer(void *arg)
 {
-	struct job j = { a, id, campaign, STORE_UNCHANGED, 0, 0, NULL };
+	struct unsub *u = arg;
 
 	pthread_mutex_lock(&u->queue_lock);
-	j.next = u->queue;
-	u->queue = &j;
-	while (!j.done) {
-		if (!u->leading)
-			lead(u, s);
-		else
-			pthread_cond_wait(&u->queue_done, &u->queue_lock);
+	for (;;) {
+		struct job *batch, *next;
+		int rc;
+
+		while (!u->queue && !u->stopping)
+			pthread_cond_wait(&u->queue_cond, &u->queue_lock);
+		if (!u->queue)
+			break;
+		batch = u->queue;
+		u->queue = NULL;
+		pthread_mutex_unlock(&u->queue_lock);
+		rc = write_batch(u->writer_store, &batch);
+		for (; batch; batch = next) {
+			next = batch->next;
+			finish(u, batch, rc);
+		}
+		pthread_mutex_lock(&u->queue_lock);
 	}
 	pthread_mutex_unlock(&u->queue_lock);
-	if (j.rc)
-		return -1;
-	if (j.outcome == STORE_NOT_FOUND)
-		*p = PAGE_INVALID;	/* erased between the check and now */
-	else
-		*p = a == UNSUB_UNDO ? PAGE_UNDONE : PAGE_DONE;
-	return 0;
+	return NULL;
 }
 
-/* Answers a request for subscriber id; the status, or -1 after error(). */
-static int answer(struct unsub *u, struct store *s, enum unsub_action a,
-		  long long id, const char *campaign, struct buf *out)
+int unsub_check(struct unsub *u, const char *token, size_t len,
+		struct unsub_target *t, struct buf *out)
+{
+	if (!token_unsub_check(u->key, token, len, &t->id, t->campaign) &&
+	    t->id > 0)
+		return 0;
+	render(u, PAGE_INVALID, NULL, out);
+	return 400;
+}
+
+void unsub_queue(struct unsub *u, enum unsub_action action,
+		 const struct unsub_target *t, struct buf *out, int *status,
+		 void (*done)(void *arg), void *arg)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+
+	j->action = action;
+	j->t = *t;
+	j->out = out;
+	j->status = status;
+	j->done = done;
+	j->arg = arg;
+	pthread_mutex_lock(&u->queue_lock);
+	j->next = u->queue;
+	u->queue = j;
+	pthread_cond_signal(&u->queue_cond);
+	pthread_mutex_unlock(&u->queue_lock);
+}
+
+/* Answers a GET for subscriber id; the status, or -1 after error(). */
+static int show(struct unsub *u, struct store *s, long long id,
+		struct buf *out)
 {
 	char email[STORE_EMAIL_MAX];
 	enum sub_status status;
-	enum page p = PAGE_CONFIRM;
 	int rc = store_sub_by_id(s, id, email, &status);
 
 	if (rc <= 0)
 		return rc < 0 ? -1 : 400;
-	if (a == UNSUB_SHOW && status == SUB_UNSUBSCRIBED)
-		p = PAGE_DONE;	/* already: offer the undo */
-	if (a != UNSUB_SHOW && change(u, s, a, id, campaign, &p))
-		return -1;
-	if (p == PAGE_INVALID)
-		return 400;
-	render(u, p, email, out);
+	/* an address already unsubscribed is offered the undo */
+	render(u, status == SUB_UNSUBSCRIBED ? PAGE_DONE : PAGE_CONFIRM, email,
+	       out);
 	return 200;
 }
 
-int unsub_handle(struct unsub *u, enum unsub_action action, const char *token,
-		 size_t len, struct buf *out)
+int unsub_show(struct unsub *u, const char *token, size_t len,
+	       struct buf *out)
 {
-	char campaign[65];
-	long long id;
+	struct unsub_target t;
 	struct store *s;
-	int status;
+	int status = unsub_check(u, token, len, &t, out);
 
-	if (token_unsub_check(u->key, token, len, &id, campaign) || id <= 0) {
-		render(u, PAGE_INVALID, NULL, out);
-		return 400;
-	}
+	if (status)
+		return status;
 	s = take_store(u);
-	status = answer(u, s, action, id, campaign, out);
+	status = show(u, s, t.id, out);
 	give_store(u, s);
 	if (status == 400)
 		render(u, PAGE_INVALID, NULL, out);
 	if (status < 0) {
-		buf_reset(out);
 		buf_adds(out, "internal error\n");
 		status = 500;
 	}

@@ -12,7 +12,7 @@ import pytest
 import tokens
 from serving import Server
 
-EX_USAGE, EX_CONFIG = 64, 78
+EX_USAGE, EX_UNAVAILABLE, EX_CONFIG = 64, 69, 78
 ONE_CLICK = "List-Unsubscribe=One-Click"
 GMAIL_UA = ("Mozilla/5.0 (compatible; Google-Apps-Script; beanserver; "
             "+https://script.google.com; id: UAEmdDd-...) Gmail Actions)")
@@ -375,7 +375,11 @@ def test_bad_options_and_secret(people):
     assert proc.returncode == EX_USAGE
     assert "--threads must be at least 1" in proc.stderr
     proc = people.run("serve", "--listen", "nonsense")
-    assert proc.returncode == EX_USAGE or "bad listen address" in proc.stderr
+    assert proc.returncode == EX_UNAVAILABLE
+    assert "bad listen address 'nonsense' (expected ADDR:PORT)" in proc.stderr
+    proc = people.run("secret", "turn")
+    assert proc.returncode == EX_USAGE
+    assert "unknown secret command 'turn'" in proc.stderr
     people.secret.chmod(0o644)
     proc = people.run("serve", "--listen", "127.0.0.1:0")
     assert proc.returncode == EX_CONFIG

@@ -792,6 +792,95 @@ static void queries(void **state)
 	store_iter_free(it);
 }
 
+/* ---- the unsubscribe endpoint -------------------------------------------- */
+
+struct counts { int n; char rows[8][48]; };
+
+static int count_row(const struct store_unsub_count *c, void *arg)
+{
+	struct counts *k = arg;
+
+	if (k->n < 8)
+		snprintf(k->rows[k->n], 48, "%s %s %lld", c->type, c->method,
+			 c->count);
+	k->n++;
+	return 0;
+}
+
+static long long id_of(struct store *s, const char *email)
+{
+	struct store_row row;
+
+	assert_int_equal(store_sub_get(s, email, &row), 1);
+	return row.id;
+}
+
+/* By id: idempotent, one event with its method and campaign (dropped
+ * when the campaign is unknown), undo only from unsubscribed, a
+ * complained subscriber stays complained, an erased one is not found. */
+static void unsubscribe_by_id(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_why click = { "one-click", NULL, "2021-03" };
+	struct store_why page = { "page", NULL, "2021-03" };
+	struct store_why unknown = { "one-click", NULL, "1999-01" };
+	enum store_outcome oc;
+	struct counts k = { 0 };
+	char email[STORE_EMAIL_MAX];
+	enum sub_status st;
+	long long ada, bob, cy, n;
+
+	put(fx->s, "ada@example.org", NULL, SUB_ACTIVE);
+	put(fx->s, "bob@example.org", NULL, SUB_ACTIVE);
+	put(fx->s, "cy@example.org", NULL, SUB_ACTIVE);
+	ada = id_of(fx->s, "ada@example.org");
+	bob = id_of(fx->s, "bob@example.org");
+	cy = id_of(fx->s, "cy@example.org");
+	assert_int_equal(store_campaign_create(fx->s, "2021-03", "S", "h", &n), 0);
+
+	assert_int_equal(store_sub_by_id(fx->s, ada, email, &st), 1);
+	assert_string_equal(email, "ada@example.org");
+	assert_int_equal(st, SUB_ACTIVE);
+	assert_int_equal(store_unsub_by_id(fx->s, ada, &click, &oc), 0);
+	assert_int_equal(oc, STORE_UPDATED);
+	assert_int_equal(store_unsub_by_id(fx->s, ada, &click, &oc), 0);
+	assert_int_equal(oc, STORE_UNCHANGED);
+	assert_int_equal(status_of(fx->s, "ada@example.org"), SUB_UNSUBSCRIBED);
+	assert_int_equal(history(fx->s, "ada@example.org").n, 2);
+
+	/* undo, then unsubscribe again from the page */
+	assert_int_equal(store_undo_unsub_by_id(fx->s, bob, &page, &oc), 0);
+	assert_int_equal(oc, STORE_UNCHANGED);	/* active: nothing to undo */
+	assert_int_equal(store_unsub_by_id(fx->s, bob, &page, &oc), 0);
+	assert_int_equal(store_undo_unsub_by_id(fx->s, bob, &page, &oc), 0);
+	assert_int_equal(oc, STORE_UPDATED);
+	assert_int_equal(status_of(fx->s, "bob@example.org"), SUB_ACTIVE);
+
+	/* a campaign the database does not know is not recorded */
+	assert_int_equal(store_unsub_by_id(fx->s, cy, &unknown, &oc), 0);
+	assert_int_equal(oc, STORE_UPDATED);
+	assert_int_equal(store_unsub_counts(fx->s, "2021-03", count_row, &k), 0);
+	assert_int_equal(k.n, 3);
+	assert_string_equal(k.rows[0], "unsubscribe one-click 1");
+	assert_string_equal(k.rows[1], "unsubscribe page 1");
+	assert_string_equal(k.rows[2], "resubscribe page 1");
+
+	/* complained stays complained; no undo turns it active */
+	assert_int_equal(store_sub_suppress(fx->s, "cy@example.org",
+					    SUB_COMPLAINED, &by_test, &oc), 0);
+	assert_int_equal(store_undo_unsub_by_id(fx->s, cy, &page, &oc), 0);
+	assert_int_equal(oc, STORE_UNCHANGED);
+	assert_int_equal(store_unsub_by_id(fx->s, cy, &page, &oc), 0);
+	assert_int_equal(oc, STORE_UNCHANGED);
+	assert_int_equal(status_of(fx->s, "cy@example.org"), SUB_COMPLAINED);
+
+	/* erased: not found */
+	assert_int_equal(store_sub_erase(fx->s, "cy@example.org", &by_test, &oc), 0);
+	assert_int_equal(store_sub_by_id(fx->s, cy, email, &st), 0);
+	assert_int_equal(store_unsub_by_id(fx->s, cy, &click, &oc), 0);
+	assert_int_equal(oc, STORE_NOT_FOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -812,6 +901,7 @@ int main(void)
 		T(new_files_are_private),
 		T(open_existing_never_creates),
 		T(foreign_databases_refused),
+		T(unsubscribe_by_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
