@@ -19,6 +19,7 @@
 #include "compose.h"
 #include "config.h"
 #include "digest.h"
+#include "dkim.h"
 #include "dispatch.h"
 #include "store.h"
 #include "token.h"
@@ -248,6 +249,7 @@ struct send {
 	struct token_key    key;
 	struct relay        relay;
 	int                 have_relay;
+	struct dkim_signer *signer;	/* NULL without [dkim] */
 	struct letter       letter;
 	int                 have_letter;
 	struct transport   *t;
@@ -302,7 +304,12 @@ static int prepare(struct send *sn)
 		sn->relay.rate = sn->o.rate;
 	if (sn->o.max_per_hour)
 		sn->relay.max_per_hour = sn->o.max_per_hour;
-	if (letter_init(&sn->letter, sn->is, sn->c, &sn->key,
+	if (dkim_signer_load(sn->c, &sn->signer))
+		return EX_CONFIG;
+	if (!sn->signer)
+		warning("no [dkim] section: messages go out unsigned and will "
+			"likely land in spam ('bulletin dkim keygen' makes a key)");
+	if (letter_init(&sn->letter, sn->is, sn->c, &sn->key, sn->signer,
 			sn->o.test ? NULL : sn->d.id))
 		return EX_CONFIG;
 	sn->have_letter = 1;
@@ -530,6 +537,7 @@ static void release(struct send *sn)
 		sn->t->ops->free(sn->t);
 	if (sn->have_letter)
 		letter_release(&sn->letter);
+	dkim_signer_free(sn->signer);
 	if (sn->have_relay)
 		relay_release(&sn->relay);
 	token_key_release(&sn->key);

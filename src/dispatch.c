@@ -9,6 +9,7 @@
 #include "address.h"
 #include "compose.h"
 #include "config.h"
+#include "dkim.h"
 #include "token.h"
 #include "unsub.h"
 #include "util.h"
@@ -17,7 +18,7 @@
 
 int letter_init(struct letter *l, const struct issue *is,
 		const struct config *c, const struct token_key *key,
-		const char *campaign)
+		const struct dkim_signer *signer, const char *campaign)
 {
 	const char *src = c->smtp_bounce_address ? c->smtp_bounce_address : c->from;
 	char *display = NULL, *addr = NULL;
@@ -28,6 +29,7 @@ int letter_init(struct letter *l, const struct issue *is,
 	l->config = c;
 	l->key = key;
 	l->campaign = campaign;
+	l->signer = signer;
 	buf_init(&l->url, 0);
 	buf_init(&l->mailto, 0);
 	buf_init(&l->bodies.html, 0);
@@ -109,8 +111,10 @@ int letter_build(struct letter *l, const struct store_dlv *d, struct tmsg *m)
 	snprintf(m->rcpt, sizeof(m->rcpt), "%s", d->email);
 	envelope_from(l, d->subscriber_id, m);
 	buf_reset(&m->data);
-	return issue_message_reuse(l->issue, &r, d->message_id, time(NULL),
-				   &l->bodies, &m->data);
+	if (issue_message_reuse(l->issue, &r, d->message_id, time(NULL),
+				&l->bodies, &m->data))
+		return -1;
+	return dkim_signer_prepend(l->signer, &m->data);
 }
 
 /* ---- what a reply means ------------------------------------------------------ */

@@ -23,6 +23,7 @@
 #include "transport.h"
 
 struct config;
+struct dkim_signer;
 struct issue;
 struct token_key;
 
@@ -36,6 +37,7 @@ struct letter {
 	const struct config    *config;		/* borrowed */
 	const struct token_key *key;		/* borrowed */
 	const char             *campaign;	/* borrowed; NULL: a test message */
+	const struct dkim_signer *signer;	/* borrowed; NULL: unsigned */
 	char                   *bounce_local;	/* envelope sender, split */
 	char                   *bounce_domain;
 	struct buf              url;		/* scratch, reused */
@@ -43,15 +45,17 @@ struct letter {
 	struct issue_scratch    bodies;		/* scratch, reused */
 };
 
-/* Sets l up. Returns 0, or error() -1 (a bad bounce-address). */
+/* Sets l up; signer (NULL: none) signs each finished message. Returns
+ * 0, or error() -1 (a bad bounce-address). */
 int letter_init(struct letter *l, const struct issue *is,
 		const struct config *c, const struct token_key *key,
-		const char *campaign);
+		const struct dkim_signer *signer, const char *campaign);
 void letter_release(struct letter *l);
 
 /*
  * Builds recipient d's message into m: the data (m->data is emptied and
- * reused), the envelope sender (the bounce address, with a VERP tag when
+ * reused; DKIM-signed last, so what is sent is what was signed), the
+ * envelope sender (the bounce address, with a VERP tag when
  * the config asks: bounces+TAG@domain) and recipient; m->id is left to
  * the caller. d->message_id must
  * be set (letter_message_id). Returns 0, or error() -1.

@@ -536,3 +536,56 @@ def test_absent_field_cannot_be_added(project, keys, signed, tmp_path):
     bad = eml[:i] + b"Reply-To: evil@example.com\r\n" + eml[i:]
     assert python_verify(bad, zone) == [False]
     assert [r for r, _ in perl_verify(bad, zone, tmp_path)] == ["fail"]
+
+
+# ---- send signs every message it writes -------------------------------------
+
+def sent_messages(project):
+    new = project.path / "outbox" / "new"
+    return [p.read_bytes() for p in sorted(new.iterdir())]
+
+
+def test_every_sent_message_verifies(project, keys, tmp_path):
+    """send signs each recipient's own message (To, Message-ID and the
+    List-Unsubscribe token differ) after it is complete: both verifiers
+    accept every one, and both List-Unsubscribe headers are signed."""
+    install(project, keys, "rsa", "ed")
+    add_section(project, DUAL_SECTION)
+    for i in range(3):
+        project.run("sub", "add", f"reader{i}@example.org", "--name",
+                    f"读者 {i}", check=True)
+    digest = project.copy_digest()
+    proc = project.run("send", digest, "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert "unsigned" not in proc.stderr
+    zone = project.run("dkim", "show", check=True).stdout
+    messages = sent_messages(project)
+    assert len(messages) == 3
+    for eml in messages:
+        assert python_verify(eml, zone) == [True, True]
+        assert perl_verify(eml, zone, tmp_path) == [
+            ("pass", "a=rsa-sha256"), ("pass", "a=ed25519-sha256")]
+        for tags in signatures(eml):
+            signed_fields = tags[b"h"].lower().split(b":")
+            assert signed_fields.count(b"list-unsubscribe") >= 2
+            assert b"list-unsubscribe-post" in signed_fields
+
+
+def test_send_without_dkim_warns_once(project):
+    project.run("sub", "add", "reader@example.org", check=True)
+    digest = project.copy_digest()
+    proc = project.run("send", digest, "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("no [dkim] section: messages go out unsigned") == 1
+    assert not re.search(rb"^DKIM-Signature:", sent_messages(project)[0], re.M)
+
+
+def test_send_refuses_a_bad_key_before_sending(project, keys):
+    install(project, keys, "weak")
+    add_section(project, RSA_SECTION.replace("rsa.pem", "weak.pem"))
+    project.run("sub", "add", "reader@example.org", check=True)
+    digest = project.copy_digest()
+    proc = project.run("send", digest, "--yes")
+    assert proc.returncode == 78
+    assert "1024" in proc.stderr
+    assert not (project.path / "outbox").exists()
