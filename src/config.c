@@ -302,7 +302,7 @@ static const struct key keys[] = {
 	TEXT("smtp", "password-env", smtp_password_env, NULL, OPTIONAL,
 	     check_env_name),
 	TEXT("smtp", "starttls", smtp_starttls, "require", REQUIRED, check_starttls),
-	NUM("smtp", "connections", KEY_LONG, smtp_connections, "4", 1, 100),
+	NUM("smtp", "connections", KEY_LONG, smtp_connections, "4", 1, 64),
 	NUM("smtp", "rate", KEY_DOUBLE, smtp_rate, "0", 0, 1e6),
 	NUM("smtp", "max-per-hour", KEY_LONG, smtp_max_per_hour, "0", 0, 1e9),
 	TEXT("smtp", "ehlo-name", smtp_ehlo_name, NULL, OPTIONAL, check_domain),

@@ -61,7 +61,7 @@ struct config {
 	char *smtp_password_file;	/* optional; readable by its owner alone */
 	char *smtp_password_env;	/* optional; name of a variable holding it */
 	char *smtp_starttls;	/* "require" (default), "try", "never" */
-	long  smtp_connections;	/* 1 to 100 */
+	long  smtp_connections;	/* 1 to 64 */
 	double smtp_rate;	/* messages per second, 0 = unlimited */
 	long  smtp_max_per_hour;	/* 0 = no cap */
 	char *smtp_ehlo_name;	/* our fully qualified name; NULL: From's domain */

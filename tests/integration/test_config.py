@@ -42,7 +42,7 @@ BAD_SYNTAX = [
      "xn-- form)"),
     ("[smtp]\n", "[smtp]\nconnections = -4\n",
      "config/bulletin.conf:12: bad value for 'connections' in [smtp]: expected a "
-     "whole number from 1 to 100"),
+     "whole number from 1 to 64"),
     # it names a file, templates/labels-LANG.ini: no way out of the folder
     ("lang = zh\n", "lang = ../../etc/x\n",
      "config/bulletin.conf:19: bad value for 'lang' in [templates]: expected a "

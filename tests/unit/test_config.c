@@ -207,9 +207,9 @@ static const struct bad bad_configs[] = {
 	{ NL "base-url = https://news.example.org:443:443\n", PORT_WHY },
 	{ NL "base-url = https://news.example.org:-1\n", PORT_WHY },
 	/* numbers, strictly */
-#define CONN_WHY BADV("connections", "smtp") "expected a whole number from 1 to 100"
+#define CONN_WHY BADV("connections", "smtp") "expected a whole number from 1 to 64"
 	{ "[smtp]\nconnections = 0\n", CONN_WHY },
-	{ "[smtp]\nconnections = 101\n", CONN_WHY },
+	{ "[smtp]\nconnections = 65\n", CONN_WHY },
 	{ "[smtp]\nconnections = -1\n", CONN_WHY },
 	{ "[smtp]\nconnections = +4\n", CONN_WHY },
 	{ "[smtp]\nconnections = 4.0\n", CONN_WHY },
@@ -367,10 +367,10 @@ static void test_values_accepted(void **state)
 		buf_release(&text);
 		config_release(&c);
 	}
-	parse_ok(&c, "max-message-size = 512k\n[smtp]\nconnections = 100\n"
+	parse_ok(&c, "max-message-size = 512k\n[smtp]\nconnections = 64\n"
 		 "url = smtps://relay.example.org:465\npassword-env = SMTP_PASS_2\n");
 	assert_int_equal(c.max_message_size, 512 * 1024);
-	assert_int_equal(c.smtp_connections, 100);
+	assert_int_equal(c.smtp_connections, 64);
 	config_release(&c);
 	parse_ok(&c, "max-message-size = 1024\n");
 	assert_int_equal(c.max_message_size, 1024);
@@ -470,7 +470,7 @@ static const struct env_case env_cases[] = {
 	  "at most 255 octets" },
 	{ "BULLETIN_SMTP_CONNECTIONS", " 4",
 	  "environment variable BULLETIN_SMTP_CONNECTIONS: bad value for "
-	  "'connections' in [smtp]: expected a whole number from 1 to 100" },
+	  "'connections' in [smtp]: expected a whole number from 1 to 64" },
 	{ "BULLETIN_NEWSLETTER_REASON", "\xc3",
 	  "environment variable BULLETIN_NEWSLETTER_REASON: bad value for 'reason' "
 	  "in [newsletter]: not valid UTF-8" },
