@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "address.h"
 #include "compose.h"
 #include "config.h"
 #include "dkim.h"
+#include "signpool.h"
 #include "token.h"
 #include "unsub.h"
 #include "util.h"
@@ -100,7 +102,9 @@ static void unsubscribe_links(struct letter *l, long long id)
 	unsub_links(l->key, l->config, id, l->campaign, &l->url, &l->mailto);
 }
 
-int letter_build(struct letter *l, const struct store_dlv *d, struct tmsg *m)
+/* letter_build without the signature: the send loop signs in its pool. */
+static int letter_compose(struct letter *l, const struct store_dlv *d,
+			  struct tmsg *m)
 {
 	struct recipient r;
 
@@ -111,8 +115,13 @@ int letter_build(struct letter *l, const struct store_dlv *d, struct tmsg *m)
 	snprintf(m->rcpt, sizeof(m->rcpt), "%s", d->email);
 	envelope_from(l, d->subscriber_id, m);
 	buf_reset(&m->data);
-	if (issue_message_reuse(l->issue, &r, d->message_id, time(NULL),
-				&l->bodies, &m->data))
+	return issue_message_reuse(l->issue, &r, d->message_id, time(NULL),
+				   &l->bodies, &m->data);
+}
+
+int letter_build(struct letter *l, const struct store_dlv *d, struct tmsg *m)
+{
+	if (letter_compose(l, d, m))
 		return -1;
 	return dkim_signer_prepend(l->signer, &m->data);
 }
@@ -152,12 +161,18 @@ enum verdict dispatch_verdict(const struct tresult *r)
 /* Seconds between records of progress when little happens. */
 #define RECORD_EVERY 0.5
 
-enum entry_state { E_FREE, E_READY, E_FLIGHT, E_DONE };
+/* Signing threads at most: more cores than this rarely send one list. */
+#define SIGN_THREADS_MAX 8
+
+/* READY: claimed; SIGNING: built, in the signing pool (claimed and not
+ * on the wire, as READY); FLIGHT: with the transport. */
+enum entry_state { E_FREE, E_READY, E_SIGNING, E_FLIGHT, E_DONE };
 
 struct entry {
 	enum entry_state state;
 	struct store_dlv d;
-	struct tmsg     *m;		/* on the wire: a buffer of the pool */
+	struct tmsg     *m;		/* signing or on the wire: one of the
+					 * run's buffers */
 	struct tresult   r;
 	enum verdict     v;		/* what r means */
 };
@@ -168,12 +183,14 @@ struct run {
 	const char                 *campaign;
 	struct entry               *e;
 	size_t                      n;		/* the window */
-	/* one message buffer per connection, reused: memory does not grow
-	 * with the window */
+	/* one message buffer per connection and per message the signing
+	 * pool holds, reused: memory does not grow with the window */
 	struct tmsg                *msgs;
+	size_t                      nmsgs;
 	struct tmsg               **spare;
 	size_t                      nspare;
-	size_t                      count[4];	/* entries per state */
+	struct signpool            *pool;	/* with a signer; else NULL */
+	size_t                      count[5];	/* entries per state */
 	long long                   cursor;	/* queued rows read up to here */
 	int                         dry;	/* nothing was due last time */
 	double                      started, last_record, last_progress;
@@ -520,30 +537,120 @@ fail:
 	return -1;
 }
 
-/* Hands ready messages to the transport while pace and slots allow. */
+static struct entry *first_ready(struct run *rn)
+{
+	for (size_t i = 0; i < rn->n; i++)
+		if (rn->e[i].state == E_READY)
+			return &rn->e[i];
+	return NULL;
+}
+
+/* A message that will not go out: its buffer back, the delivery READY
+ * again (record() gives it back to the queue). */
+static void give_back(struct run *rn, struct entry *e)
+{
+	rn->spare[rn->nspare++] = e->m;
+	e->m = NULL;
+	set_state(rn, e, E_READY);
+}
+
+/* Builds ready messages into the signing pool while it has room. */
+static void sign_ready(struct run *rn)
+{
+	struct entry *e;
+
+	while (rn->end == DISPATCH_DONE && rn->nspare &&
+	       signpool_pending(rn->pool) < signpool_depth(rn->pool) &&
+	       (e = first_ready(rn)) != NULL) {
+		e->m = rn->spare[--rn->nspare];
+		set_state(rn, e, E_SIGNING);
+		if (letter_compose(rn->o->letter, &e->d, e->m)) {
+			give_back(rn, e);
+			stop(rn, DISPATCH_STOPPED, "stopping: cannot build the "
+			     "message for '%s'", e->d.email);
+			return;
+		}
+		signpool_submit(rn->pool, &e->m->data, e);	/* has room */
+	}
+}
+
+/* Takes the oldest message back from the signing pool: the entry, or
+ * NULL when it is not signed yet (wait unset) or signing failed. */
+static struct entry *take_signed(struct run *rn, int wait)
+{
+	struct buf out = BUF_INIT;
+	void *tag = NULL;
+	struct entry *e;
+	int rc = signpool_next(rn->pool, &out, &tag, wait);
+
+	if (rc == 0)
+		return NULL;
+	e = tag;
+	e->m->data = out;	/* emptied by signpool_submit */
+	if (rc < 0) {
+		give_back(rn, e);
+		stop(rn, DISPATCH_STOPPED, "stopping: cannot sign the message "
+		     "for '%s'", e->d.email);
+		return NULL;
+	}
+	return e;
+}
+
+/* Stopping: the messages being signed never go out. */
+static void sign_cancel(struct run *rn)
+{
+	struct entry *e;
+
+	while (rn->pool && rn->count[E_SIGNING])
+		if ((e = take_signed(rn, 1)) != NULL)
+			give_back(rn, e);
+}
+
+/* The next message to send, complete and signed: built here, or the
+ * oldest from the signing pool. NULL when none is ready. */
+static struct entry *next_message(struct run *rn)
+{
+	struct entry *e;
+
+	if (rn->pool)
+		return take_signed(rn, 0);
+	if (!rn->nspare || (e = first_ready(rn)) == NULL)
+		return NULL;
+	e->m = rn->spare[--rn->nspare];
+	if (letter_build(rn->o->letter, &e->d, e->m)) {
+		rn->spare[rn->nspare++] = e->m;
+		e->m = NULL;
+		stop(rn, DISPATCH_STOPPED, "stopping: cannot build the "
+		     "message for '%s'", e->d.email);
+		return NULL;
+	}
+	return e;
+}
+
+/*
+ * Hands ready messages to the transport while pace and slots allow,
+ * keeping the signing pool (if any) full. Returns seconds to wait for
+ * the pace, or for a signature: 0 when there is nothing to wait for.
+ */
 static double submit_ready(struct run *rn, double t)
 {
 	size_t limit = rn->any_sent ? rn->o->transport->slots : 1;
+	struct entry *e;
 
-	for (size_t i = 0; i < rn->n && rn->count[E_READY]; i++) {
-		struct entry *e = &rn->e[i];
+	if (rn->pool)
+		sign_ready(rn);
+	while (rn->count[E_READY] + rn->count[E_SIGNING]) {
 		double wait;
 
-		if (e->state != E_READY)
-			continue;
-		if (rn->count[E_FLIGHT] >= limit || !rn->nspare ||
-		    rn->end != DISPATCH_DONE)
+		if (rn->count[E_FLIGHT] >= limit || rn->end != DISPATCH_DONE)
 			return 0;
 		wait = pace_wait(rn, t);
 		if (wait > 0)
 			return wait;
-		e->m = rn->spare[--rn->nspare];
-		if (letter_build(rn->o->letter, &e->d, e->m)) {
-			stop(rn, DISPATCH_STOPPED, "stopping: cannot build the "
-			     "message for '%s'", e->d.email);
-			return 0;
-		}
-		e->m->id = (long long)i;
+		if ((e = next_message(rn)) == NULL)
+			/* a signature takes a millisecond or two */
+			return rn->pool && rn->count[E_SIGNING] ? 0.001 : 0;
+		e->m->id = (long long)(e - rn->e);
 		if (rn->o->transport->ops->submit(rn->o->transport, e->m)) {
 			stop(rn, DISPATCH_STOPPED, "stopping: the transport "
 			     "refused a message");
@@ -551,6 +658,8 @@ static double submit_ready(struct run *rn, double t)
 		}
 		pace_take(rn);
 		set_state(rn, e, E_FLIGHT);
+		if (rn->pool)
+			sign_ready(rn);
 	}
 	rn->st.waiting = NULL;
 	return 0;
@@ -619,14 +728,18 @@ static int turn(struct run *rn)
 
 	if (rn->o->stop && *rn->o->stop)
 		stop(rn, DISPATCH_INTERRUPTED, "interrupted");
+	if (rn->end != DISPATCH_DONE)
+		sign_cancel(rn);
 	/* free connections get their next message before any bookkeeping */
-	if (rn->end == DISPATCH_DONE && rn->count[E_READY])
+	if (rn->end == DISPATCH_DONE && rn->count[E_READY] + rn->count[E_SIGNING])
 		submit_ready(rn, t);
-	/* with nothing on the wire or ready, there is nothing to wait for */
+	/* with nothing on the wire, signing or ready, there is nothing to
+	 * wait for */
 	if ((need_record(rn, t) || (!rn->count[E_FLIGHT] && !rn->count[E_READY] &&
-				    rn->count[E_DONE])) && record(rn, t, 1))
+				    !rn->count[E_SIGNING] && rn->count[E_DONE])) &&
+	    record(rn, t, 1))
 		return -1;
-	if (rn->end == DISPATCH_DONE && rn->count[E_READY]) {
+	if (rn->end == DISPATCH_DONE && rn->count[E_READY] + rn->count[E_SIGNING]) {
 		double w = submit_ready(rn, t);
 
 		if (w > 0 && w < wait)
@@ -696,10 +809,27 @@ static int initial_counts(struct run *rn)
 /* Waits for what is on the wire, then records everything. */
 static int drain(struct run *rn)
 {
+	sign_cancel(rn);
 	while (rn->count[E_FLIGHT])
 		if (rn->o->transport->ops->run(rn->o->transport, 100, on_done, rn) < 0)
 			break;
 	return record(rn, now_s(), 0);
+}
+
+/* Signing threads, one per online core (a signature is CPU only), with
+ * two messages each in the pool so that none waits for the main thread;
+ * *nmsgs grows by the pool's depth. NULL (after error()) signs inline. */
+static struct signpool *sign_pool(const struct dkim_signer *signer,
+				  size_t *nmsgs)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int threads = cores < 1 ? 1 : cores > SIGN_THREADS_MAX ?
+		      SIGN_THREADS_MAX : (int)cores;
+	struct signpool *p = signpool_new(signer, threads, 2 * (size_t)threads);
+
+	if (p)
+		*nmsgs += signpool_depth(p);
+	return p;
 }
 
 enum dispatch_end dispatch_run(struct store *s, const struct dispatch_opts *o,
@@ -712,10 +842,13 @@ enum dispatch_end dispatch_run(struct store *s, const struct dispatch_opts *o,
 	why[0] = '\0';
 	rn.n = dispatch_window(o->transport);
 	rn.e = xcalloc(rn.n, sizeof(*rn.e));
-	rn.nspare = o->transport->slots;
-	rn.msgs = xcalloc(rn.nspare, sizeof(*rn.msgs));
-	rn.spare = xcalloc(rn.nspare, sizeof(*rn.spare));
-	for (size_t i = 0; i < rn.nspare; i++) {
+	rn.nmsgs = o->transport->slots;
+	if (o->letter->signer)
+		rn.pool = sign_pool(o->letter->signer, &rn.nmsgs);
+	rn.nspare = rn.nmsgs;
+	rn.msgs = xcalloc(rn.nmsgs, sizeof(*rn.msgs));
+	rn.spare = xcalloc(rn.nmsgs, sizeof(*rn.spare));
+	for (size_t i = 0; i < rn.nmsgs; i++) {
 		buf_init(&rn.msgs[i].data, 0);
 		rn.spare[i] = &rn.msgs[i];
 	}
@@ -735,7 +868,8 @@ enum dispatch_end dispatch_run(struct store *s, const struct dispatch_opts *o,
 		rn.end = DISPATCH_ERROR;
 	progress(&rn, now_s(), 1);
 	*st = rn.st;
-	for (size_t i = 0; i < o->transport->slots; i++)
+	signpool_free(rn.pool);
+	for (size_t i = 0; i < rn.nmsgs; i++)
 		buf_release(&rn.msgs[i].data);
 	free(rn.msgs);
 	free(rn.spare);

@@ -12,6 +12,13 @@
  * 'sending' at any moment (claimed, on the wire, or done and not yet
  * recorded): four times the connections, and at least 32. That is the
  * bound on the deliveries a crash can leave uncertain.
+ *
+ * Signing: with a signer, the loop builds each message and hands it to
+ * a signpool (signpool.h: one thread per online core, at most 8, two
+ * messages each), then gives it to the transport when it comes back
+ * signed, oldest first. A message being signed is claimed and not on
+ * the wire, like one waiting for a connection: a stop gives it back to
+ * the queue. --test and --dry-run sign inline (letter_build).
  */
 
 #include <signal.h>

@@ -20,6 +20,14 @@ peak memory):
 and prints messages/s, the ratios bulletin/(a), bulletin/(b) and
 bulletin/(c), and peak memory. Goals: >= 0.85 of (a), >= (b), >= 10x (c),
 peak memory under 32 MiB and not growing with the list.
+
+Then, on the first list, the same send DKIM-signed (keys made by
+`bulletin dkim keygen`): RSA-2048, then RSA-2048 + Ed25519, at 4 and 16
+connections (BENCH_SIGN_CONNECTIONS), beside smtp-source at the same
+connections and this machine's RSA-2048 signing rate on one core
+(`openssl speed -seconds 3 rsa2048`). Goal: signed sending at least 0.7
+of smtp-source's rate. For a quick run: BENCH_SIZES=2000
+BENCH_CONNECTIONS=4.
 """
 
 import email.policy
@@ -42,7 +50,16 @@ BARE = ROOT / "build" / "obj" / "curl_bare_sender"
 SINK, SOURCE = "/usr/sbin/smtp-sink", "/usr/sbin/smtp-source"
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "20000,200000").split(",")]
 CONNECTIONS = [int(x) for x in os.environ.get("BENCH_CONNECTIONS", "1,4,16").split(",")]
+SIGN_CONNECTIONS = [int(x) for x in
+                    os.environ.get("BENCH_SIGN_CONNECTIONS", "4,16").split(",")]
 PYTHON_MESSAGES = 1000
+DKIM_RSA = """
+[dkim]
+domain = news.example.org
+selector = s2026
+key-file = config/rsa.pem
+"""
+DKIM_DUAL = "selector2 = e2026\nkey-file2 = config/ed.pem\n"
 
 CONFIG = """\
 [newsletter]
@@ -191,6 +208,51 @@ def python_sender(port, folder, n):
     return n / (time.monotonic() - t0)
 
 
+def openssl_rsa2048():
+    """RSA-2048 signatures per second on one core, as OpenSSL measures."""
+    out = subprocess.run(["openssl", "speed", "-seconds", "3", "rsa2048"],
+                         capture_output=True, text=True, check=True).stdout
+    return 1 / float(re.search(r"rsa\s+2048 bits\s+([\d.]+)s", out).group(1))
+
+
+def signed_runs(folder, port, n, size):
+    """(keys, connections, msgs/s, smtp-source msgs/s, peak RSS KiB) for
+    RSA, then RSA + Ed25519, the keys made by bulletin itself."""
+    rows, srcs = [], {}
+    with open(folder / "config" / "bulletin.conf", "a") as f:
+        f.write(DKIM_RSA)
+    run(folder, "dkim", "keygen")
+    for keys, extra in (("rsa-2048", None), ("rsa-2048 + ed25519", DKIM_DUAL)):
+        if extra:
+            with open(folder / "config" / "bulletin.conf", "a") as f:
+                f.write(extra)
+            run(folder, "dkim", "keygen", "-t", "ed25519")
+        for conns in SIGN_CONNECTIONS:
+            rate, rss = bulletin_send(folder, n, conns)
+            if conns not in srcs:
+                srcs[conns] = source(port, conns, n, size)
+            rows.append((keys, conns, rate, srcs[conns], rss))
+    return rows
+
+
+def print_signed(rows, n, unsigned, rsa_speed):
+    cores = len(os.sched_getaffinity(0))
+    print(f"\nbulletin send DKIM-signed, {n} subscribers, {cores} cores; "
+          f"openssl speed rsa2048: {rsa_speed:.0f} sign/s on one core")
+    print("| keys | connections | msgs/s | unsigned msgs/s | smtp-source "
+          "| /smtp-source | peak RSS |")
+    print("|---|---|---|---|---|---|---|")
+    ok = True
+    for keys, conns, rate, src, rss in rows:
+        plain = unsigned.get(conns)
+        print(f"| {keys} | {conns} | {rate:.0f} | "
+              f"{f'{plain:.0f}' if plain else '-'} | {src:.0f} | "
+              f"{rate / src:.2f} | {rss / 1024:.1f} MiB |")
+        ok &= rate >= 0.7 * src
+    print("goal (signed >= 0.7 smtp-source):", "met" if ok else "NOT met")
+    return ok
+
+
 def main():
     for tool in (SINK, SOURCE, "/usr/bin/time"):
         if not Path(tool).exists():
@@ -199,7 +261,7 @@ def main():
         sys.exit("bench: build first (make bench)")
     port = free_port()
     sink = start_sink(port)
-    rows, mem = [], {}
+    rows, mem, signed = [], {}, []
     try:
         for n in SIZES:
             with tempfile.TemporaryDirectory() as tmp:
@@ -217,6 +279,8 @@ def main():
                     a = bare(port, conns, n, eml)
                     b = source(port, conns, n, size)
                     rows.append((conns, size, rate, a, b, py))
+                if n == SIZES[0] and SIGN_CONNECTIONS:
+                    signed = signed_runs(folder, port, n, size)
     finally:
         sink.terminate()
         sink.wait()
@@ -238,6 +302,9 @@ def main():
     ok &= all(v < 32 * 1024 for v in mem.values())
     print("goals (>= 0.85 (a), >= (b), >= 10x (c), < 32 MiB):",
           "met" if ok else "NOT met")
+    if signed:
+        ok &= print_signed(signed, SIZES[0], {r[0]: r[2] for r in rows},
+                           openssl_rsa2048())
     return 0 if ok else 1
 
 

@@ -589,3 +589,29 @@ def test_send_refuses_a_bad_key_before_sending(project, keys):
     assert proc.returncode == 78
     assert "1024" in proc.stderr
     assert not (project.path / "outbox").exists()
+
+
+def test_parallel_signing_keeps_each_message_its_own(project, keys):
+    """send signs in worker threads and sends in the order they hand
+    messages back: with 50 recipients over 4 connections, every message
+    verifies with both keys, each recipient gets exactly one message, and
+    that message's signed To is that recipient (none mixed up)."""
+    install(project, keys, "rsa", "ed")
+    add_section(project, DUAL_SECTION)
+    emails = [f"reader{i}@example.org" for i in range(50)]
+    csv = project.path / "subs.csv"
+    csv.write_text("email\n" + "\n".join(emails) + "\n")
+    project.run("sub", "import", csv, check=True)
+    proc = project.run("send", project.copy_digest(), "--yes",
+                       "--connections", "4")
+    assert proc.returncode == 0, proc.stderr
+    zone = project.run("dkim", "show", check=True).stdout
+    messages = sent_messages(project)
+    assert len(messages) == len(emails)
+    envelope_to = []
+    for eml in messages:
+        assert python_verify(eml, zone) == [True, True]
+        to = re.search(rb"^To: *(.*)\r?$", eml, re.M | re.I).group(1)
+        envelope_to.append(to.decode().strip())
+        assert b"to" in signatures(eml)[0][b"h"].lower().split(b":")
+    assert sorted(envelope_to) == sorted(emails)

@@ -34,6 +34,17 @@ def parse(raw):
     return email.message_from_bytes(raw, policy=policy.default)
 
 
+def sign_with_dkim(project, signed):
+    """With signed, a [dkim] section and its key: send then signs in its
+    pool of threads, and what a stop finds there must go back queued."""
+    if not signed:
+        return
+    with open(project.config, "a") as f:
+        f.write("\n[dkim]\ndomain = news.example.org\nselector = s2026\n"
+                "key-file = config/rsa.pem\n")
+    project.run("dkim", "keygen", check=True)
+
+
 # ---- the main job ---------------------------------------------------------------
 
 def test_campaign_reaches_each_active_subscriber_exactly_once(project, smtpd):
@@ -157,8 +168,10 @@ def test_a_slow_server_times_out_and_the_delivery_is_deferred(project, smtpd):
     assert "timed out" in reply
 
 
-def test_policy_refusals_in_a_row_stop_the_run(project, smtpd):
+@pytest.mark.parametrize("signed", [False, True])
+def test_policy_refusals_in_a_row_stop_the_run(project, smtpd, signed):
     setup_send(project, smtpd.url, connections=1)
+    sign_with_dkim(project, signed)
     add_subscribers(project, [(f"rcpt-571-{i}@example.org", "P") for i in range(8)])
     smtpd.script.update({f"rcpt-571-{i}@example.org": "rcpt-571"
                          for i in range(8)})
@@ -335,8 +348,11 @@ def test_kill_9_at_random_moments_then_resume(project, smtpd):
     assert sum(got.values()) - len(people) <= len(uncertain)
 
 
-def test_sigterm_finishes_in_flight_work_and_says_how_to_resume(project, smtpd):
+@pytest.mark.parametrize("signed", [False, True])
+def test_sigterm_finishes_in_flight_work_and_says_how_to_resume(project, smtpd,
+                                                                signed):
     setup_send(project, smtpd.url, max_per_hour=10)
+    sign_with_dkim(project, signed)
     add_subscribers(project, [(f"h{i}@example.org", "H") for i in range(15)])
     env = dict(os.environ)
     env.pop("BULLETIN_CONFIG", None)
@@ -349,6 +365,8 @@ def test_sigterm_finishes_in_flight_work_and_says_how_to_resume(project, smtpd):
     time.sleep(0.5)
     # the hourly cap holds the rest back
     assert len(smtpd.messages) == 10
+    assert all(data.startswith(b"DKIM-Signature:") == signed
+               for _, _, data in smtpd.messages)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == EX_TEMPFAIL
