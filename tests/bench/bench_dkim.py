@@ -61,6 +61,8 @@ def project(tmp):
     (tmp / "config").mkdir()
     base = CONFIG.format(templates=ROOT / "templates")
     (tmp / "config" / "bulletin.conf").write_text(base)
+    (tmp / "config" / "secret").write_text("ab" * 32)
+    (tmp / "config" / "secret").chmod(0o600)
     run(BULLETIN, "preview", ROOT / "digests" / "2021-03", "-o", tmp / "out",
         cwd=tmp)
     confs = {}

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 	struct digest d;
 	struct issue *is;
 	struct buf msg = BUF_INIT, name = BUF_INIT, email = BUF_INIT,
-		   url = BUF_INIT, mid = BUF_INIT;
+		   url = BUF_INIT, mid = BUF_INIT, mailto = BUF_INIT;
 	unsigned long long bytes = 0;
 	long n;
 	double start;
@@ -45,13 +45,15 @@ int main(int argc, char **argv)
 	if (!(is = issue_compose(&d, &c)))
 		return EX_DATAERR;
 	for (long i = 0; i < n; i++) {
-		buf_reset(&name); buf_reset(&email); buf_reset(&url); buf_reset(&mid);
+		buf_reset(&name); buf_reset(&email); buf_reset(&url); buf_reset(&mailto); buf_reset(&mid);
 		buf_reset(&msg);
 		buf_addf(&name, "读者 %ld", i);
 		buf_addf(&email, "reader%ld@example.org", i);
 		buf_addf(&url, "%s/u/%016lx", c.base_url, (unsigned long)i * 2654435761u);
+		buf_addf(&mailto, "mailto:%s?subject=unsubscribe%%20%016lx",
+			 c.unsubscribe_mailto, (unsigned long)i * 2654435761u);
 		mime_new_message_id(&mid, c.from_domain);
-		struct recipient r = { name.data, email.data, url.data };
+		struct recipient r = { name.data, email.data, url.data, mailto.data };
 
 		if (issue_message(is, &r, mid.data, time(NULL), &msg))
 			return EX_SOFTWARE;
@@ -62,6 +64,7 @@ int main(int argc, char **argv)
 	digest_release(&d);
 	config_release(&c);
 	buf_release(&msg); buf_release(&name); buf_release(&email);
-	buf_release(&url); buf_release(&mid);
+	buf_release(&url);
+	buf_release(&mailto); buf_release(&mid);
 	return 0;
 }
