@@ -149,18 +149,6 @@ const char *importfmt_kind_name(enum importfmt_kind kind)
 	return formats[kind].name;
 }
 
-/* Trims blanks around s; returns the new start. */
-static const char *trim(const char *s, size_t *len)
-{
-	while (*len && (*s == ' ' || *s == '\t')) {
-		s++;
-		(*len)--;
-	}
-	while (*len && (s[*len - 1] == ' ' || s[*len - 1] == '\t'))
-		(*len)--;
-	return s;
-}
-
 /* ---- the header --------------------------------------------------------- */
 
 /* A column name lower-cased without blanks, '_' and '-' (caller frees). */
@@ -400,7 +388,7 @@ int importfmt_header(struct importfmt *f, const char *name,
 	f->cols = xcalloc(f->ncols, sizeof(*f->cols));
 	for (size_t i = 0; i < f->ncols; i++) {
 		size_t len = rec->lens[i];
-		const char *h = trim(rec->fields[i], &len);
+		const char *h = trim_blanks(rec->fields[i], &len);
 
 		f->cols[i].header = xstrndup(h, len);
 		norm[i] = normalise(f->cols[i].header);
@@ -467,11 +455,11 @@ static void join_name(struct importfmt *f, const struct csv_record *rec,
 		return;
 	if (first >= 0) {
 		lens[0] = rec->lens[first];
-		parts[0] = trim(rec->fields[first], &lens[0]);
+		parts[0] = trim_blanks(rec->fields[first], &lens[0]);
 	}
 	if (last >= 0) {
 		lens[1] = rec->lens[last];
-		parts[1] = trim(rec->fields[last], &lens[1]);
+		parts[1] = trim_blanks(rec->fields[last], &lens[1]);
 	}
 	buf_reset(&f->name);
 	for (int k = 0; k < 2; k++) {
@@ -490,7 +478,7 @@ static const char *take_status(struct importfmt *f,
 			       const struct csv_record *rec, size_t i)
 {
 	size_t len = rec->lens[i];
-	const char *v = trim(rec->fields[i], &len);
+	const char *v = trim_blanks(rec->fields[i], &len);
 	char *value = xstrndup(v, len);
 	/* --map COLUMN=status: bulletin's names, which subcsv checks */
 	const char *st = f->cols[i].mapped ? value : f->fmt->status(value);
@@ -511,7 +499,7 @@ static const char *take_created(struct importfmt *f,
 				const struct csv_record *rec, long i)
 {
 	size_t len = rec->lens[i];
-	const char *v = trim(rec->fields[i], &len);
+	const char *v = trim_blanks(rec->fields[i], &len);
 
 	if (importfmt_date(v, len, f->created))
 		return reason_value(f, "invalid created time", v, len,

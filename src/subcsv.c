@@ -43,18 +43,6 @@ static const char *reason_value(struct importer *im, const char *what,
 
 /* ---- the header --------------------------------------------------------- */
 
-/* Trims blanks around s in place; returns the new start. */
-static const char *trim(const char *s, size_t *len)
-{
-	while (*len && (*s == ' ' || *s == '\t')) {
-		s++;
-		(*len)--;
-	}
-	while (*len && (s[*len - 1] == ' ' || s[*len - 1] == '\t'))
-		(*len)--;
-	return s;
-}
-
 static enum col_kind col_kind(const char *name, size_t len)
 {
 	for (size_t i = 0; i < NRESERVED; i++)
@@ -120,7 +108,7 @@ static int read_header(struct importer *im, struct csv_reader *r)
 	im->keys = xcalloc(rec.nfields, sizeof(*im->keys));
 	for (size_t i = 0; i < rec.nfields; i++) {
 		size_t len = rec.lens[i];
-		const char *f = trim(rec.fields[i], &len);
+		const char *f = trim_blanks(rec.fields[i], &len);
 
 		im->kinds[i] = col_kind(f, len);
 		if (im->kinds[i] == COL_ATTR)
@@ -207,7 +195,7 @@ static const char *take_field(struct importer *im, size_t i, const char *f,
 
 	switch (im->kinds[i]) {
 	case COL_EMAIL:
-		f = trim(f, &len);
+		f = trim_blanks(f, &len);
 		buf_add(&im->email, f, len);
 		return NULL;
 	case COL_NAME:

@@ -279,6 +279,17 @@ int has_crlf(const char *s, size_t len)
 	return memchr(s, '\r', len) || memchr(s, '\n', len);
 }
 
+const char *trim_blanks(const char *s, size_t *len)
+{
+	while (*len && (*s == ' ' || *s == '\t')) {
+		s++;
+		(*len)--;
+	}
+	while (*len && (s[*len - 1] == ' ' || s[*len - 1] == '\t'))
+		(*len)--;
+	return s;
+}
+
 const char *path_basename(const char *path)
 {
 	const char *slash = strrchr(path, '/');

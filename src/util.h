@@ -72,6 +72,10 @@ int has_crlf(const char *s, size_t len);
 /* Appends len bytes of s to out, HTML-escaped (& < > " '). */
 void html_escape(struct buf *out, const char *s, size_t len);
 
+/* Skips the spaces and tabs around s (len bytes): returns the new start
+ * and shortens *len. */
+const char *trim_blanks(const char *s, size_t *len);
+
 /* Returns path's file name without its folders (a pointer into path). */
 const char *path_basename(const char *path);
 
