@@ -69,6 +69,11 @@ static void add_msgid(struct inbox_msg *m, const char *value)
 	n = (size_t)(gt - lt - 1);
 	if (!n || n >= sizeof(m->msgid[0]))
 		return;
+	/* RFC 5322 msg-id: visible ASCII only (ours always is); anything
+	 * else is nobody's and must not reach the store or a terminal */
+	for (size_t i = 1; i <= n; i++)
+		if ((unsigned char)lt[i] < 0x21 || (unsigned char)lt[i] > 0x7e)
+			return;
 	for (size_t i = 0; i < m->nmsgid; i++)
 		if (!strncmp(m->msgid[i], lt + 1, n) && !m->msgid[i][n])
 			return;
