@@ -239,9 +239,14 @@ static int run(struct transport *t, int timeout_ms, tr_done_fn *done,
 	CURLMsg *cm;
 	int running, left;
 
-	if (curl_multi_perform(sm->multi, &running) != CURLM_OK ||
-	    curl_multi_poll(sm->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK ||
-	    curl_multi_perform(sm->multi, &running) != CURLM_OK)
+	if (curl_multi_perform(sm->multi, &running) != CURLM_OK)
+		return error("smtp: libcurl's multi interface failed");
+	/* libcurl waits for the reply to the data inside perform, so a
+	 * message is often done by now: waiting would idle its connection
+	 * (and, with one, the whole send) for the full timeout */
+	if ((size_t)running == sm->busy &&
+	    (curl_multi_poll(sm->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK ||
+	     curl_multi_perform(sm->multi, &running) != CURLM_OK))
 		return error("smtp: libcurl's multi interface failed");
 	while ((cm = curl_multi_info_read(sm->multi, &left))) {
 		struct slot *sl = NULL;

@@ -99,8 +99,12 @@ int main(int argc, char **argv)
 	}
 	while (done < count) {
 		curl_multi_perform(multi, &running);
-		curl_multi_poll(multi, NULL, 0, 100, NULL);
-		curl_multi_perform(multi, &running);
+		/* libcurl waits for the reply to the data inside perform: when
+		 * a message is done already, polling would idle its connection */
+		if (running == started - done) {
+			curl_multi_poll(multi, NULL, 0, 100, NULL);
+			curl_multi_perform(multi, &running);
+		}
 		while ((m = curl_multi_info_read(multi, &left))) {
 			struct slot *sl;
 
