@@ -33,11 +33,7 @@ struct req {
 	int               answered;
 	int               form;		/* the body is urlencoded: kept */
 	struct buf        body_text;	/* its text, at most max_body */
-	/* a POST waits, suspended, for the writer (unsub_queue) */
-	struct MHD_Connection *conn;
-	int               queued;
-	atomic_int        ready;	/* the writer has answered */
-	int               post_status;
+	struct unsub_job *job;		/* a POST's change, queued */
 	struct buf        page;
 };
 
@@ -89,6 +85,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->answered)
 		r->status = 0;	/* the client left, or timed out */
+	if (r->job)		/* the change asked for is made all the same */
+		unsub_answer(h->u, r->job, NULL);
 	log_request(r);
 	buf_release(&r->body_text);
 	buf_release(&r->page);
@@ -185,7 +183,6 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 	r->start = now_s();
 	r->method = method_name(method);
 	r->route = find_route(url);
-	r->conn = c;
 	buf_init(&r->body_text, 0);
 	buf_init(&r->page, 0);
 	*con_cls = r;
@@ -204,20 +201,13 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
-/* The writer thread has answered r's POST: let MHD go on with it. */
-static void on_written(void *arg)
-{
-	struct req *r = arg;
-
-	atomic_store(&r->ready, 1);
-	MHD_resume_connection(r->conn);
-}
-
 /*
- * A POST to /u/TOKEN: a genuine token's change is queued and the
- * connection suspended, so that this thread serves others meanwhile and
- * the writer makes many changes in one transaction; the call after the
- * resume answers.
+ * A POST to /u/TOKEN: a genuine token's change is queued, and the call
+ * returns with no response, which makes libmicrohttpd call again once
+ * it has served the other connections that are ready (it documents
+ * this) and, meanwhile, those connections' POSTs queue their changes
+ * too. The call after that writes them all in one transaction (unless
+ * another thread has already) and answers.
  */
 static enum MHD_Result post(struct http_server *h, struct MHD_Connection *c,
 			    struct req *r, const char *token)
@@ -225,21 +215,18 @@ static enum MHD_Result post(struct http_server *h, struct MHD_Connection *c,
 	struct unsub_target t;
 	int status;
 
-	if (atomic_load(&r->ready))
-		return reply(c, r, (unsigned)r->post_status,
-			     r->post_status == 500 ? "text/plain; charset=utf-8" :
+	if (r->job) {
+		status = unsub_answer(h->u, r->job, &r->page);
+		r->job = NULL;
+		return reply(c, r, (unsigned)status, status == 500 ?
+			     "text/plain; charset=utf-8" :
 			     "text/html; charset=utf-8", &r->page);
-	if (r->queued)
-		return MHD_YES;
+	}
 	status = unsub_check(h->u, token, strlen(token), &t, &r->page);
 	if (status)
 		return reply(c, r, (unsigned)status, "text/html; charset=utf-8",
 			     &r->page);
-	r->queued = 1;
-	/* before queueing: the writer may answer (and resume) at once */
-	MHD_suspend_connection(c);
-	unsub_queue(h->u, body_action(r), &t, &r->page, &r->post_status,
-		    on_written, r);
+	r->job = unsub_queue(h->u, body_action(r), &t);
 	return MHD_YES;
 }
 
@@ -340,8 +327,7 @@ struct http_server *http_start(const struct http_opts *o, struct unsub *u)
 	struct http_server *h = xcalloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	int v6 = 0;
 
 	if (parse_listen(o->listen, &ss, &v6))

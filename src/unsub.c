@@ -1,6 +1,7 @@
 #include "unsub.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,32 +81,28 @@ struct unsub {
 	int                     nstores, nfree;
 	pthread_mutex_t         pool_lock;
 	pthread_cond_t          pool_cond;
-	/* Changes wait in a queue for the writer thread, which makes all
-	 * that are queued in one transaction, then the next lot: a commit
-	 * costs far more than the change itself, and one writer keeps
-	 * SQLite's busy handler (which sleeps milliseconds) out of the way.
-	 * The requests wait without holding a thread. */
-	pthread_mutex_t         queue_lock;
-	pthread_cond_t          queue_cond;
-	struct job             *queue;	/* newest first */
-	int                     stopping;
-	pthread_t               writer;
-	int                     has_writer;
+	/* Changes wait in a queue until one of them is to be answered:
+	 * then that thread writes all that are queued, in one transaction
+	 * (a commit costs far more than the change itself), with the one
+	 * write connection. write_lock keeps our threads from writing at
+	 * once, and so SQLite's busy handler (which sleeps milliseconds)
+	 * out of the way; it is taken before queue_lock. */
+	pthread_mutex_t         write_lock;
 	struct store           *writer_store;
+	pthread_mutex_t         queue_lock;
+	struct unsub_job       *queue;	/* newest first */
 };
 
-/* A change waiting for the writer. */
-struct job {
+/* A change from its unsub_queue to its unsub_answer. */
+struct unsub_job {
 	enum unsub_action   action;
 	struct unsub_target t;
-	struct buf         *out;
-	int                *status;
-	void              (*done)(void *arg);
-	void               *arg;
+	atomic_int          written;	/* set, under write_lock, once done */
+	int                 rc;		/* the write's: 0 or -1 */
 	enum store_outcome  outcome;
 	int                 found;	/* the subscriber exists */
 	char                email[STORE_EMAIL_MAX];
-	struct job         *next;
+	struct unsub_job   *next;
 };
 
 /* The stand-in for the address: no template text holds it, and HTML
@@ -163,8 +160,6 @@ out:
 	return ret;
 }
 
-static void *writer(void *arg);
-
 struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 			int connections)
 {
@@ -173,8 +168,8 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 	u->key = k;
 	pthread_mutex_init(&u->pool_lock, NULL);
 	pthread_cond_init(&u->pool_cond, NULL);
+	pthread_mutex_init(&u->write_lock, NULL);
 	pthread_mutex_init(&u->queue_lock, NULL);
-	pthread_cond_init(&u->queue_cond, NULL);
 	u->stores = xcalloc((size_t)connections, sizeof(*u->stores));
 	if (load_pages(u, c))
 		goto fail;
@@ -187,11 +182,6 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 	u->writer_store = store_open(c->store_path);
 	if (!u->writer_store)
 		goto fail;
-	if (pthread_create(&u->writer, NULL, writer, u)) {
-		error("cannot start the writer thread");
-		goto fail;
-	}
-	u->has_writer = 1;
 	return u;
 fail:
 	unsub_free(u);
@@ -202,13 +192,6 @@ void unsub_free(struct unsub *u)
 {
 	if (!u)
 		return;
-	if (u->has_writer) {	/* it answers what is queued, then ends */
-		pthread_mutex_lock(&u->queue_lock);
-		u->stopping = 1;
-		pthread_cond_signal(&u->queue_cond);
-		pthread_mutex_unlock(&u->queue_lock);
-		pthread_join(u->writer, NULL);
-	}
 	store_close(u->writer_store);
 	for (int i = 0; i < u->nstores; i++)
 		store_close(u->stores[i]);
@@ -220,8 +203,8 @@ void unsub_free(struct unsub *u)
 	}
 	pthread_mutex_destroy(&u->pool_lock);
 	pthread_cond_destroy(&u->pool_cond);
+	pthread_mutex_destroy(&u->write_lock);
 	pthread_mutex_destroy(&u->queue_lock);
-	pthread_cond_destroy(&u->queue_cond);
 	free(u);
 }
 
@@ -260,7 +243,7 @@ static void render(const struct unsub *u, enum page p, const char *email,
 
 /* ---- requests ----------------------------------------------------------- */
 
-static int apply(struct store *s, struct job *j)
+static int apply(struct store *s, struct unsub_job *j)
 {
 	struct store_why why = {
 		j->action == UNSUB_ONE_CLICK ? "one-click" : "page", NULL,
@@ -279,9 +262,9 @@ static int apply(struct store *s, struct job *j)
 /* Writes the jobs in one transaction, all or none; *jobs (newest
  * first) is turned around first, to write them in the order they came.
  * Returns 0 or -1. */
-static int write_batch(struct store *s, struct job **jobs)
+static int write_batch(struct store *s, struct unsub_job **jobs)
 {
-	struct job *order = NULL, *j, *next;
+	struct unsub_job *order = NULL, *j, *next;
 	int rc = store_begin(s);
 
 	for (j = *jobs; j; j = next) {
@@ -298,51 +281,27 @@ static int write_batch(struct store *s, struct job **jobs)
 	return -1;
 }
 
-/* Answers a written job and lets its request go on. */
-static void finish(struct unsub *u, struct job *j, int rc)
+/* Writes what is queued, unless j is written already (with an earlier
+ * lot, perhaps by another thread): then j is. */
+static void write_queued(struct unsub *u, struct unsub_job *j)
 {
-	enum page p = j->action == UNSUB_UNDO ? PAGE_UNDONE : PAGE_DONE;
+	struct unsub_job *lot, *next;
+	int rc;
 
-	if (rc) {
-		buf_adds(j->out, "internal error\n");
-		*j->status = 500;
-	} else if (!j->found || j->outcome == STORE_NOT_FOUND) {
-		render(u, PAGE_INVALID, NULL, j->out);
-		*j->status = 400;
-	} else {
-		render(u, p, j->email, j->out);
-		*j->status = 200;
-	}
-	j->done(j->arg);
-	free(j);
-}
-
-/* The writer thread: takes what is queued, writes it, answers it. */
-static void *writer(void *arg)
-{
-	struct unsub *u = arg;
-
-	pthread_mutex_lock(&u->queue_lock);
-	for (;;) {
-		struct job *batch, *next;
-		int rc;
-
-		while (!u->queue && !u->stopping)
-			pthread_cond_wait(&u->queue_cond, &u->queue_lock);
-		if (!u->queue)
-			break;
-		batch = u->queue;
+	pthread_mutex_lock(&u->write_lock);
+	if (!atomic_load(&j->written)) {	/* then it is in the queue */
+		pthread_mutex_lock(&u->queue_lock);
+		lot = u->queue;
 		u->queue = NULL;
 		pthread_mutex_unlock(&u->queue_lock);
-		rc = write_batch(u->writer_store, &batch);
-		for (; batch; batch = next) {
-			next = batch->next;
-			finish(u, batch, rc);
+		rc = write_batch(u->writer_store, &lot);
+		for (; lot; lot = next) {
+			next = lot->next;	/* once written, its owner frees it */
+			lot->rc = rc;
+			atomic_store(&lot->written, 1);
 		}
-		pthread_mutex_lock(&u->queue_lock);
 	}
-	pthread_mutex_unlock(&u->queue_lock);
-	return NULL;
+	pthread_mutex_unlock(&u->write_lock);
 }
 
 int unsub_check(struct unsub *u, const char *token, size_t len,
@@ -355,23 +314,41 @@ int unsub_check(struct unsub *u, const char *token, size_t len,
 	return 400;
 }
 
-void unsub_queue(struct unsub *u, enum unsub_action action,
-		 const struct unsub_target *t, struct buf *out, int *status,
-		 void (*done)(void *arg), void *arg)
+struct unsub_job *unsub_queue(struct unsub *u, enum unsub_action action,
+			      const struct unsub_target *t)
 {
-	struct job *j = xcalloc(1, sizeof(*j));
+	struct unsub_job *j = xcalloc(1, sizeof(*j));
 
 	j->action = action;
 	j->t = *t;
-	j->out = out;
-	j->status = status;
-	j->done = done;
-	j->arg = arg;
 	pthread_mutex_lock(&u->queue_lock);
 	j->next = u->queue;
 	u->queue = j;
-	pthread_cond_signal(&u->queue_cond);
 	pthread_mutex_unlock(&u->queue_lock);
+	return j;
+}
+
+int unsub_answer(struct unsub *u, struct unsub_job *j, struct buf *out)
+{
+	struct buf ignored = BUF_INIT;
+	int status = 200;
+
+	if (!atomic_load(&j->written))
+		write_queued(u, j);
+	out = out ? out : &ignored;
+	if (j->rc) {
+		buf_adds(out, "internal error\n");
+		status = 500;
+	} else if (!j->found || j->outcome == STORE_NOT_FOUND) {
+		render(u, PAGE_INVALID, NULL, out);
+		status = 400;
+	} else {
+		render(u, j->action == UNSUB_UNDO ? PAGE_UNDONE : PAGE_DONE,
+		       j->email, out);
+	}
+	buf_release(&ignored);
+	free(j);
+	return status;
 }
 
 /* Answers a GET for subscriber id; the status, or -1 after error(). */
