@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "logbuf.h"
 #include "unsub.h"
 #include "util.h"
 
 struct http_server {
 	struct MHD_Daemon *d;
 	struct unsub      *u;
+	struct logbuf     *log;	/* the request lines, to stderr */
 	size_t             max_body;
 	atomic_int         in_flight;	/* requests begun and not completed */
 };
@@ -62,16 +64,20 @@ static const char *route_path(enum route r)
 	return r == R_HEALTH ? "/healthz" : r == R_UNSUB ? "/u/-" : "(other)";
 }
 
-static void log_request(const struct req *r)
+static void log_request(struct http_server *h, const struct req *r)
 {
-	char when[32];
+	char when[32], line[128];
 	time_t t = time(NULL);
 	struct tm tm;
+	int n;
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s %s %s %u %.1fms\n", when, r->method,
-		route_path(r->route), r->status, (now_s() - r->start) * 1e3);
+	n = snprintf(line, sizeof(line), "%s %s %s %u %.1fms\n", when,
+		     r->method, route_path(r->route), r->status,
+		     (now_s() - r->start) * 1e3);
+	if (n > 0 && (size_t)n < sizeof(line))
+		logbuf_add(h->log, line, (size_t)n);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -87,7 +93,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		r->status = 0;	/* the client left, or timed out */
 	if (r->job)		/* the change asked for is made all the same */
 		unsub_answer(h->u, r->job, NULL);
-	log_request(r);
+	log_request(h, r);
 	buf_release(&r->body_text);
 	buf_release(&r->page);
 	free(r);
@@ -334,6 +340,10 @@ struct http_server *http_start(const struct http_opts *o, struct unsub *u)
 		goto fail;
 	h->u = u;
 	h->max_body = o->max_body;
+	/* one write(2) per line cost as much as the rest of a request */
+	h->log = logbuf_new(STDERR_FILENO, 100);
+	if (!h->log)
+		goto fail;
 	h->d = MHD_start_daemon(flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
 		on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
@@ -354,6 +364,7 @@ struct http_server *http_start(const struct http_opts *o, struct unsub *u)
 	}
 	return h;
 fail:
+	logbuf_free(h->log);
 	free(h);
 	return NULL;
 }
@@ -379,5 +390,6 @@ void http_stop(struct http_server *h, double grace)
 		nanosleep(&ts, NULL);
 	}
 	MHD_stop_daemon(h->d);
+	logbuf_free(h->log);	/* every request has logged its line */
 	free(h);
 }
