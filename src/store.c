@@ -427,6 +427,8 @@ struct store {
 	time_t        now_t;		/* the second now[] was formatted for */
 	char          now[24];		/* "2026-11-03T10:00:00Z" */
 	struct buf    canon;		/* canon_of's answer, reused */
+	void        (*wal_fn)(void *arg, int pages);	/* store_wal_hook's */
+	void         *wal_arg;
 };
 
 static const char *const status_names[SUB_NSTATUS] = {
@@ -1054,6 +1056,35 @@ void store_close(struct store *s)
 	buf_release(&s->canon);
 	free(s->path);
 	free(s);
+}
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = arg;
+
+	(void)db;
+	(void)name;
+	s->wal_fn(s->wal_arg, pages);
+	return SQLITE_OK;
+}
+
+void store_wal_hook(struct store *s, void (*fn)(void *arg, int pages),
+		    void *arg)
+{
+	s->wal_fn = fn;
+	s->wal_arg = arg;
+	/* replaces SQLite's own hook, which checkpoints */
+	sqlite3_wal_hook(s->db, wal_hook, s);
+}
+
+int store_checkpoint(struct store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+					   SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY)
+		return 0;
+	return db_error(s, "cannot checkpoint");
 }
 
 /* ---- subscribers -------------------------------------------------------- */

@@ -112,6 +112,22 @@ int store_schema_latest(void);
 /* The database's PRAGMA user_version, or -1 after error(). */
 int store_schema_version(struct store *s);
 
+/*
+ * Checkpoints copy the WAL back into the database file, with an fsync
+ * of each. SQLite runs one in the commit that takes the WAL past 1000
+ * pages, which then waits for those fsyncs (tens of milliseconds).
+ * After store_wal_hook, s runs none itself: after each of its commits
+ * it calls fn(arg, pages) with the WAL's size in pages, and fn may have
+ * another connection (another thread) call store_checkpoint, or call it
+ * on s itself.
+ */
+void store_wal_hook(struct store *s, void (*fn)(void *arg, int pages),
+		    void *arg);
+/* Copies what it can of the WAL into the database file, waiting for no
+ * lock (a PASSIVE checkpoint); another process's checkpoint under way
+ * is no error. 0 or -1 after error(). */
+int store_checkpoint(struct store *s);
+
 /* ---- transactions ------------------------------------------------------- */
 
 /* BEGIN IMMEDIATE: takes the write lock now (waiting up to the busy

@@ -73,6 +73,26 @@ struct page_text {
 	size_t      n;
 };
 
+/* The commit that takes the WAL past 1000 pages (SQLite's threshold)
+ * asks for a checkpoint, which a thread of its own makes with its own
+ * connection: in the commit, it made the POSTs of every polling thread
+ * wait for two fsyncs (a third of the time under load). Past
+ * CKPT_PAGES_MAX (writes never paused long enough for a checkpoint to
+ * catch up, and the WAL only starts over once one has), the commit
+ * waits for the thread's checkpoint and makes its own, which then has
+ * little left to copy. */
+#define CKPT_PAGES 1000
+#define CKPT_PAGES_MAX 8000
+
+struct checkpointer {
+	struct store   *store;
+	pthread_t       thread;
+	int             started;
+	pthread_mutex_t lock;
+	pthread_cond_t  cond;	/* asked, stopping, or one done */
+	int             asked, running, stopping;
+};
+
 struct unsub {
 	const struct token_key *key;
 	struct page_text        pages[NPAGES];
@@ -91,6 +111,7 @@ struct unsub {
 	struct store           *writer_store;
 	pthread_mutex_t         queue_lock;
 	struct unsub_job       *queue;	/* newest first */
+	struct checkpointer     ckpt;
 };
 
 /* A change from its unsub_queue to its unsub_answer. */
@@ -160,6 +181,74 @@ out:
 	return ret;
 }
 
+static void *checkpoints(void *arg)
+{
+	struct checkpointer *k = arg;
+
+	pthread_mutex_lock(&k->lock);
+	for (;;) {
+		while (!k->asked && !k->stopping)
+			pthread_cond_wait(&k->cond, &k->lock);
+		if (k->stopping)
+			break;
+		k->asked = 0;
+		k->running = 1;
+		pthread_mutex_unlock(&k->lock);
+		store_checkpoint(k->store);
+		pthread_mutex_lock(&k->lock);
+		k->running = 0;
+		pthread_cond_broadcast(&k->cond);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+/* store_wal_hook's, after each commit of the writer (write_lock held). */
+static void wal_grew(void *arg, int pages)
+{
+	struct unsub *u = arg;
+	struct checkpointer *k = &u->ckpt;
+
+	if (pages < CKPT_PAGES)
+		return;
+	pthread_mutex_lock(&k->lock);
+	k->asked = 1;
+	pthread_cond_broadcast(&k->cond);
+	while (pages >= CKPT_PAGES_MAX && (k->running || k->asked))
+		pthread_cond_wait(&k->cond, &k->lock);
+	pthread_mutex_unlock(&k->lock);
+	if (pages >= CKPT_PAGES_MAX)
+		store_checkpoint(u->writer_store);
+}
+
+static int checkpointer_start(struct unsub *u, const char *path)
+{
+	struct checkpointer *k = &u->ckpt;
+
+	k->store = store_open(path);
+	if (!k->store)
+		return -1;
+	if (pthread_create(&k->thread, NULL, checkpoints, k))
+		return error("cannot start the checkpoint thread");
+	k->started = 1;
+	store_wal_hook(u->writer_store, wal_grew, u);
+	return 0;
+}
+
+static void checkpointer_stop(struct checkpointer *k)
+{
+	if (k->started) {
+		pthread_mutex_lock(&k->lock);
+		k->stopping = 1;
+		pthread_cond_broadcast(&k->cond);
+		pthread_mutex_unlock(&k->lock);
+		pthread_join(k->thread, NULL);
+	}
+	store_close(k->store);
+	pthread_cond_destroy(&k->cond);
+	pthread_mutex_destroy(&k->lock);
+}
+
 struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 			int connections)
 {
@@ -170,6 +259,8 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 	pthread_cond_init(&u->pool_cond, NULL);
 	pthread_mutex_init(&u->write_lock, NULL);
 	pthread_mutex_init(&u->queue_lock, NULL);
+	pthread_mutex_init(&u->ckpt.lock, NULL);
+	pthread_cond_init(&u->ckpt.cond, NULL);
 	u->stores = xcalloc((size_t)connections, sizeof(*u->stores));
 	if (load_pages(u, c))
 		goto fail;
@@ -180,7 +271,7 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 	}
 	u->nfree = u->nstores;
 	u->writer_store = store_open(c->store_path);
-	if (!u->writer_store)
+	if (!u->writer_store || checkpointer_start(u, c->store_path))
 		goto fail;
 	return u;
 fail:
@@ -192,6 +283,7 @@ void unsub_free(struct unsub *u)
 {
 	if (!u)
 		return;
+	checkpointer_stop(&u->ckpt);
 	store_close(u->writer_store);
 	for (int i = 0; i < u->nstores; i++)
 		store_close(u->stores[i]);
