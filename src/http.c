@@ -39,14 +39,6 @@ struct req {
 	struct buf        page;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A method name safe to log (the client's own could be anything). */
 static const char *method_name(const char *m)
 {
@@ -75,7 +67,7 @@ static void log_request(struct http_server *h, const struct req *r)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(line, sizeof(line), "%s %s %s %u %.1fms\n", when,
 		     r->method, route_path(r->route), r->status,
-		     (now_s() - r->start) * 1e3);
+		     (monotonic_s() - r->start) * 1e3);
 	if (n > 0 && (size_t)n < sizeof(line))
 		logbuf_add(h->log, line, (size_t)n);
 }
@@ -92,7 +84,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->answered)
 		r->status = 0;	/* the client left, or timed out */
 	if (r->job)		/* the change asked for is made all the same */
-		unsub_answer(h->u, r->job, NULL);
+		unsub_flush(h->u, r->job);
 	log_request(h, r);
 	buf_release(&r->body_text);
 	buf_release(&r->page);
@@ -186,7 +178,7 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 	struct req *r = xcalloc(1, sizeof(*r));
 	const char *len, *type;
 
-	r->start = now_s();
+	r->start = monotonic_s();
 	r->method = method_name(method);
 	r->route = find_route(url);
 	buf_init(&r->body_text, 0);
@@ -223,6 +215,8 @@ static enum MHD_Result post(struct http_server *h, struct MHD_Connection *c,
 
 	if (r->job) {
 		status = unsub_answer(h->u, r->job, &r->page);
+		if (!status)	/* better written with more: call again */
+			return MHD_YES;
 		r->job = NULL;
 		return reply(c, r, (unsigned)status, status == 500 ?
 			     "text/plain; charset=utf-8" :
@@ -379,12 +373,12 @@ unsigned http_port(const struct http_server *h)
 
 void http_stop(struct http_server *h, double grace)
 {
-	double until = now_s() + grace;
+	double until = monotonic_s() + grace;
 	MHD_socket s = MHD_quiesce_daemon(h->d);
 
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
-	while (atomic_load(&h->in_flight) > 0 && now_s() < until) {
+	while (atomic_load(&h->in_flight) > 0 && monotonic_s() < until) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);

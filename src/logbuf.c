@@ -34,17 +34,6 @@ static void write_all(int fd, const char *p, size_t len)
 	}
 }
 
-static void deadline(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
 /* Waits (l->lock held) until a lot is due; 0 when stopped with nothing
  * left to write. */
 static int wait_lot(struct logbuf *l)
@@ -53,7 +42,7 @@ static int wait_lot(struct logbuf *l)
 
 	while (!l->waiting.len && !l->stopping)
 		pthread_cond_wait(&l->cond, &l->lock);
-	deadline(&until, l->delay_ms);
+	monotonic_deadline(&until, l->delay_ms);
 	while (!l->stopping && l->waiting.len < LOGBUF_LOT &&
 	       pthread_cond_timedwait(&l->cond, &l->lock, &until) != ETIMEDOUT)
 		;

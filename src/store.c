@@ -1079,10 +1079,14 @@ void store_wal_hook(struct store *s, void (*fn)(void *arg, int pages),
 
 int store_checkpoint(struct store *s)
 {
+	int pages = 0, copied = 0;
 	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
-					   SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+					   SQLITE_CHECKPOINT_PASSIVE, &pages,
+					   &copied);
 
-	if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY)
+	if (rc == SQLITE_OK)
+		return copied >= pages;
+	if ((rc & 0xff) == SQLITE_BUSY)
 		return 0;
 	return db_error(s, "cannot checkpoint");
 }

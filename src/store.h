@@ -124,8 +124,10 @@ int store_schema_version(struct store *s);
 void store_wal_hook(struct store *s, void (*fn)(void *arg, int pages),
 		    void *arg);
 /* Copies what it can of the WAL into the database file, waiting for no
- * lock (a PASSIVE checkpoint); another process's checkpoint under way
- * is no error. 0 or -1 after error(). */
+ * lock (a PASSIVE checkpoint). Returns 1 when all of it is copied (the
+ * next write starts the WAL over), 0 when some is left (written
+ * meanwhile, still read, or another process's checkpoint under way),
+ * -1 after error(). */
 int store_checkpoint(struct store *s);
 
 /* ---- transactions ------------------------------------------------------- */

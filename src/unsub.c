@@ -1,5 +1,6 @@
 #include "unsub.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -73,8 +74,8 @@ struct page_text {
 	size_t      n;
 };
 
-/* The commit that takes the WAL past 1000 pages (SQLite's threshold)
- * asks for a checkpoint, which a thread of its own makes with its own
+/* Each commit that takes the WAL past another 1000 pages (SQLite's
+ * threshold) asks for a checkpoint, which a thread of its own makes with its own
  * connection: in the commit, it made the POSTs of every polling thread
  * wait for two fsyncs (a third of the time under load). Past
  * CKPT_PAGES_MAX (writes never paused long enough for a checkpoint to
@@ -83,6 +84,10 @@ struct page_text {
  * little left to copy. */
 #define CKPT_PAGES 1000
 #define CKPT_PAGES_MAX 8000
+#define CKPT_RETRY_MS 20
+
+/* Seconds a lot of POSTs may wait for more (see lot_growing). */
+#define LOT_WAIT 0.001
 
 struct checkpointer {
 	struct store   *store;
@@ -91,6 +96,7 @@ struct checkpointer {
 	pthread_mutex_t lock;
 	pthread_cond_t  cond;	/* asked, stopping, or one done */
 	int             asked, running, stopping;
+	int             pages;	/* the WAL's, after the last commit */
 };
 
 struct unsub {
@@ -111,6 +117,8 @@ struct unsub {
 	struct store           *writer_store;
 	pthread_mutex_t         queue_lock;
 	struct unsub_job       *queue;	/* newest first */
+	unsigned long           queued;	/* jobs ever queued */
+	double                  lot_began;	/* when the first one in queue was */
 	struct checkpointer     ckpt;
 };
 
@@ -119,6 +127,7 @@ struct unsub_job {
 	enum unsub_action   action;
 	struct unsub_target t;
 	atomic_int          written;	/* set, under write_lock, once done */
+	unsigned long       seen;	/* u->queued when last looked at */
 	int                 rc;		/* the write's: 0 or -1 */
 	enum store_outcome  outcome;
 	int                 found;	/* the subscriber exists */
@@ -181,20 +190,39 @@ out:
 	return ret;
 }
 
+/* Waits (k->lock held) until a checkpoint is due: asked for, or, when
+ * the last one left part of the WAL (written while it ran), once writes
+ * pause for CKPT_RETRY_MS, so that the next write starts the WAL over.
+ * 0 when stopping. */
+static int checkpoint_due(struct checkpointer *k, int behind)
+{
+	struct timespec until;
+
+	monotonic_deadline(&until, CKPT_RETRY_MS);
+	while (!k->asked && !k->stopping) {
+		if (!behind)
+			pthread_cond_wait(&k->cond, &k->lock);
+		else if (pthread_cond_timedwait(&k->cond, &k->lock,
+						&until) == ETIMEDOUT)
+			break;
+	}
+	return !k->stopping;
+}
+
 static void *checkpoints(void *arg)
 {
 	struct checkpointer *k = arg;
+	int behind = 0, retry;
 
 	pthread_mutex_lock(&k->lock);
-	for (;;) {
-		while (!k->asked && !k->stopping)
-			pthread_cond_wait(&k->cond, &k->lock);
-		if (k->stopping)
-			break;
+	while (checkpoint_due(k, behind)) {
+		retry = !k->asked;
 		k->asked = 0;
 		k->running = 1;
 		pthread_mutex_unlock(&k->lock);
-		store_checkpoint(k->store);
+		/* a retry is not retried: a reader of another process may
+		 * keep the WAL from being all copied for long */
+		behind = !store_checkpoint(k->store) && !retry;
 		pthread_mutex_lock(&k->lock);
 		k->running = 0;
 		pthread_cond_broadcast(&k->cond);
@@ -209,7 +237,10 @@ static void wal_grew(void *arg, int pages)
 	struct unsub *u = arg;
 	struct checkpointer *k = &u->ckpt;
 
-	if (pages < CKPT_PAGES)
+	int grown = pages / CKPT_PAGES > k->pages / CKPT_PAGES;
+
+	k->pages = pages;	/* fewer: the WAL started over */
+	if (!grown && pages < CKPT_PAGES_MAX)
 		return;
 	pthread_mutex_lock(&k->lock);
 	k->asked = 1;
@@ -253,6 +284,7 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 			int connections)
 {
 	struct unsub *u = xcalloc(1, sizeof(*u));
+	pthread_condattr_t attr;
 
 	u->key = k;
 	pthread_mutex_init(&u->pool_lock, NULL);
@@ -260,7 +292,10 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 	pthread_mutex_init(&u->write_lock, NULL);
 	pthread_mutex_init(&u->queue_lock, NULL);
 	pthread_mutex_init(&u->ckpt.lock, NULL);
-	pthread_cond_init(&u->ckpt.cond, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&u->ckpt.cond, &attr);	/* for its timed waits */
+	pthread_condattr_destroy(&attr);
 	u->stores = xcalloc((size_t)connections, sizeof(*u->stores));
 	if (load_pages(u, c))
 		goto fail;
@@ -414,13 +449,18 @@ struct unsub_job *unsub_queue(struct unsub *u, enum unsub_action action,
 	j->action = action;
 	j->t = *t;
 	pthread_mutex_lock(&u->queue_lock);
+	if (!u->queue)
+		u->lot_began = monotonic_s();
 	j->next = u->queue;
 	u->queue = j;
+	j->seen = ++u->queued;
 	pthread_mutex_unlock(&u->queue_lock);
 	return j;
 }
 
-int unsub_answer(struct unsub *u, struct unsub_job *j, struct buf *out)
+/* Writes j unless it is, appends its page to out (unless NULL), frees
+ * it and returns its HTTP status. */
+static int answer(struct unsub *u, struct unsub_job *j, struct buf *out)
 {
 	struct buf ignored = BUF_INIT;
 	int status = 200;
@@ -441,6 +481,37 @@ int unsub_answer(struct unsub *u, struct unsub_job *j, struct buf *out)
 	buf_release(&ignored);
 	free(j);
 	return status;
+}
+
+/*
+ * Whether j's lot had better wait for more: while POSTs keep coming
+ * (each call finds new ones queued since the last) and for LOT_WAIT at
+ * most. A lone POST is written at once; under load, a lot grows to
+ * about as many POSTs as there are clients, and the commit, the WAL
+ * pages and the checkpoints are shared by all of them.
+ */
+static int lot_growing(struct unsub *u, struct unsub_job *j)
+{
+	int grow;
+
+	pthread_mutex_lock(&u->queue_lock);
+	grow = u->queued != j->seen &&
+	       monotonic_s() - u->lot_began < LOT_WAIT;
+	j->seen = u->queued;
+	pthread_mutex_unlock(&u->queue_lock);
+	return grow;
+}
+
+int unsub_answer(struct unsub *u, struct unsub_job *j, struct buf *out)
+{
+	if (!atomic_load(&j->written) && lot_growing(u, j))
+		return 0;
+	return answer(u, j, out);
+}
+
+void unsub_flush(struct unsub *u, struct unsub_job *j)
+{
+	answer(u, j, NULL);
 }
 
 /* Answers a GET for subscriber id; the status, or -1 after error(). */

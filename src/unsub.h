@@ -80,24 +80,30 @@ int unsub_show(struct unsub *u, const char *token, size_t len,
  * the job, at once: nothing is written yet. The caller goes on serving
  * other requests (which queue theirs), then calls unsub_answer.
  *
- * unsub_answer writes everything queued, unless j was already written
- * with an earlier lot, in one transaction, in the calling thread;
- * appends j's page to out (unless out is NULL), frees j and returns the
- * HTTP status: 200 once the change is committed (synchronous=NORMAL in
- * WAL mode, store.c: it survives the process, and power loss once the
- * WAL is checkpointed); 400 for an erased subscriber; 500 when the
- * database failed (the whole lot is rolled back). Idempotent:
- * unsubscribing twice records one event. Every queued job must be
- * answered exactly once, before unsub_free.
+ * unsub_answer returns 0 while j's lot had better wait for more (POSTs
+ * are still coming, for a millisecond at most: a lone one never waits):
+ * call it again after serving the other requests ready. Otherwise it
+ * writes everything queued, unless j was already written with an
+ * earlier lot, in one transaction, in the calling thread; appends j's
+ * page to out, frees j and returns the HTTP status: 200 once the change
+ * is committed (synchronous=NORMAL in WAL mode, store.c: it survives
+ * the process, and power loss once the WAL is checkpointed); 400 for an
+ * erased subscriber; 500 when the database failed (the whole lot is
+ * rolled back). Idempotent: unsubscribing twice records one event.
  *
- * Both are safe from several threads at once; one thread writes at a
- * time (the others wait for it), and while another process holds the
- * database's write lock the writing thread waits for it (up to the
- * store's busy timeout).
+ * unsub_flush writes j at once (with what is queued) and frees it, for
+ * a request whose client has gone. Every queued job must be answered or
+ * flushed exactly once, before unsub_free.
+ *
+ * All three are safe from several threads at once; one thread writes
+ * at a time (another that must write waits for it), and while another
+ * process holds the database's write lock the writing thread waits for
+ * it (up to the store's busy timeout).
  */
 struct unsub_job;
 struct unsub_job *unsub_queue(struct unsub *u, enum unsub_action action,
 			      const struct unsub_target *t);
 int unsub_answer(struct unsub *u, struct unsub_job *j, struct buf *out);
+void unsub_flush(struct unsub *u, struct unsub_job *j);
 
 #endif
