@@ -88,6 +88,8 @@ struct page_text {
 
 /* Seconds a lot of POSTs may wait for more (see lot_growing). */
 #define LOT_WAIT 0.001
+/* Seconds a thread serves others while another writes (writer_busy). */
+#define WRITE_WAIT 0.005
 
 struct checkpointer {
 	struct store   *store;
@@ -114,11 +116,12 @@ struct unsub {
 	 * once, and so SQLite's busy handler (which sleeps milliseconds)
 	 * out of the way; it is taken before queue_lock. */
 	pthread_mutex_t         write_lock;
+	_Atomic double          write_began;	/* while one writes; else 0 */
 	struct store           *writer_store;
 	pthread_mutex_t         queue_lock;
 	struct unsub_job       *queue;	/* newest first */
-	unsigned long           queued;	/* jobs ever queued */
-	double                  lot_began;	/* when the first one in queue was */
+	atomic_ulong            queued;	/* jobs ever queued */
+	_Atomic double          lot_began;	/* when the first one in queue was */
 	struct checkpointer     ckpt;
 };
 
@@ -416,6 +419,7 @@ static void write_queued(struct unsub *u, struct unsub_job *j)
 	int rc;
 
 	pthread_mutex_lock(&u->write_lock);
+	atomic_store(&u->write_began, monotonic_s());
 	if (!atomic_load(&j->written)) {	/* then it is in the queue */
 		pthread_mutex_lock(&u->queue_lock);
 		lot = u->queue;
@@ -428,6 +432,7 @@ static void write_queued(struct unsub *u, struct unsub_job *j)
 			atomic_store(&lot->written, 1);
 		}
 	}
+	atomic_store(&u->write_began, 0.0);
 	pthread_mutex_unlock(&u->write_lock);
 }
 
@@ -450,10 +455,10 @@ struct unsub_job *unsub_queue(struct unsub *u, enum unsub_action action,
 	j->t = *t;
 	pthread_mutex_lock(&u->queue_lock);
 	if (!u->queue)
-		u->lot_began = monotonic_s();
+		atomic_store(&u->lot_began, monotonic_s());
 	j->next = u->queue;
 	u->queue = j;
-	j->seen = ++u->queued;
+	j->seen = atomic_fetch_add(&u->queued, 1) + 1;
 	pthread_mutex_unlock(&u->queue_lock);
 	return j;
 }
@@ -492,19 +497,28 @@ static int answer(struct unsub *u, struct unsub_job *j, struct buf *out)
  */
 static int lot_growing(struct unsub *u, struct unsub_job *j)
 {
-	int grow;
+	unsigned long queued = atomic_load(&u->queued);
+	int grow = queued != j->seen &&
+		   monotonic_s() - atomic_load(&u->lot_began) < LOT_WAIT;
 
-	pthread_mutex_lock(&u->queue_lock);
-	grow = u->queued != j->seen &&
-	       monotonic_s() - u->lot_began < LOT_WAIT;
-	j->seen = u->queued;
-	pthread_mutex_unlock(&u->queue_lock);
+	j->seen = queued;
 	return grow;
+}
+
+/* Whether another thread is writing, and not for long: then, rather
+ * than wait for it, serve the other connections (j may well be in its
+ * lot). Once it is long (another process holds the database's lock),
+ * wait, not spin. */
+static int writer_busy(struct unsub *u)
+{
+	double began = atomic_load(&u->write_began);
+
+	return began > 0 && monotonic_s() - began < WRITE_WAIT;
 }
 
 int unsub_answer(struct unsub *u, struct unsub_job *j, struct buf *out)
 {
-	if (!atomic_load(&j->written) && lot_growing(u, j))
+	if (!atomic_load(&j->written) && (lot_growing(u, j) || writer_busy(u)))
 		return 0;
 	return answer(u, j, out);
 }
