@@ -74,14 +74,18 @@ struct page_text {
 	size_t      n;
 };
 
-/* Each commit that takes the WAL past another 1000 pages (SQLite's
- * threshold) asks for a checkpoint, which a thread of its own makes with its own
- * connection: in the commit, it made the POSTs of every polling thread
- * wait for two fsyncs (a third of the time under load). Past
- * CKPT_PAGES_MAX (writes never paused long enough for a checkpoint to
- * catch up, and the WAL only starts over once one has), the commit
- * waits for the thread's checkpoint and makes its own, which then has
- * little left to copy. */
+/*
+ * Each commit that takes the WAL past another CKPT_PAGES pages
+ * (SQLite's own threshold) asks for a checkpoint, which a thread of its
+ * own makes with its own connection: made in the commit, it kept the
+ * POSTs of every polling thread waiting for two fsyncs (a quarter of
+ * the time under load, and the p99). The WAL starts over only once a
+ * checkpoint has copied all of it, which the thread's cannot while
+ * writes go on: it tries once more when they pause, and past
+ * CKPT_PAGES_MAX (128 MiB with bulletin's 16 KiB pages) a commit waits
+ * for the thread's checkpoint and makes one itself, which then has
+ * little left to copy.
+ */
 #define CKPT_PAGES 1000
 #define CKPT_PAGES_MAX 8000
 #define CKPT_RETRY_MS 20
@@ -239,19 +243,19 @@ static void wal_grew(void *arg, int pages)
 {
 	struct unsub *u = arg;
 	struct checkpointer *k = &u->ckpt;
-
 	int grown = pages / CKPT_PAGES > k->pages / CKPT_PAGES;
+	int full = grown && pages >= CKPT_PAGES_MAX;
 
 	k->pages = pages;	/* fewer: the WAL started over */
-	if (!grown && pages < CKPT_PAGES_MAX)
+	if (!grown)
 		return;
 	pthread_mutex_lock(&k->lock);
 	k->asked = 1;
 	pthread_cond_broadcast(&k->cond);
-	while (pages >= CKPT_PAGES_MAX && (k->running || k->asked))
+	while (full && (k->running || k->asked))
 		pthread_cond_wait(&k->cond, &k->lock);
 	pthread_mutex_unlock(&k->lock);
-	if (pages >= CKPT_PAGES_MAX)
+	if (full)
 		store_checkpoint(u->writer_store);
 }
 
@@ -467,23 +471,21 @@ struct unsub_job *unsub_queue(struct unsub *u, enum unsub_action action,
  * it and returns its HTTP status. */
 static int answer(struct unsub *u, struct unsub_job *j, struct buf *out)
 {
-	struct buf ignored = BUF_INIT;
 	int status = 200;
 
 	if (!atomic_load(&j->written))
 		write_queued(u, j);
-	out = out ? out : &ignored;
-	if (j->rc) {
-		buf_adds(out, "internal error\n");
+	if (j->rc)
 		status = 500;
-	} else if (!j->found || j->outcome == STORE_NOT_FOUND) {
-		render(u, PAGE_INVALID, NULL, out);
+	else if (!j->found || j->outcome == STORE_NOT_FOUND)
 		status = 400;
-	} else {
+	if (out && status == 500)
+		buf_adds(out, "internal error\n");
+	else if (out && status == 400)
+		render(u, PAGE_INVALID, NULL, out);
+	else if (out)
 		render(u, j->action == UNSUB_UNDO ? PAGE_UNDONE : PAGE_DONE,
 		       j->email, out);
-	}
-	buf_release(&ignored);
 	free(j);
 	return status;
 }

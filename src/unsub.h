@@ -39,9 +39,10 @@ struct unsub;	/* the templates, the key and a pool of store connections */
 /*
  * Renders the pages (unsubscribe, unsubscribed, resubscribed,
  * link-invalid .html.mustache in the config's templates folder, with
- * theme.ini's labels) and opens connections store connections for
- * reading (one per server thread) and one for writing. k is borrowed
- * and must outlive u. Returns u, freed with unsub_free, or NULL after
+ * theme.ini's labels), opens connections store connections for
+ * reading (one per server thread), one for writing and one for
+ * checkpoints, whose thread it starts (see unsub.c). k is borrowed and
+ * must outlive u. Returns u, freed with unsub_free, or NULL after
  * error().
  */
 struct unsub *unsub_new(const struct config *c, const struct token_key *k,
@@ -95,10 +96,11 @@ int unsub_show(struct unsub *u, const char *token, size_t len,
  * a request whose client has gone. Every queued job must be answered or
  * flushed exactly once, before unsub_free.
  *
- * All three are safe from several threads at once; one thread writes
- * at a time (another that must write waits for it), and while another
- * process holds the database's write lock the writing thread waits for
- * it (up to the store's busy timeout).
+ * All three are safe from several threads at once. One thread writes
+ * at a time; unsub_answer in another returns 0 meanwhile (its caller
+ * serves others), or, once that write has taken 5 ms, waits for it.
+ * While another process holds the database's write lock, the writing
+ * thread waits for it (up to the store's busy timeout).
  */
 struct unsub_job;
 struct unsub_job *unsub_queue(struct unsub *u, enum unsub_action action,
