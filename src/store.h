@@ -495,6 +495,17 @@ int store_undo_unsub_by_id(struct store *s, long long id,
 			   const struct store_why *why,
 			   enum store_outcome *outcome);
 
+/*
+ * Either of those two (undo: the second), which also copies the
+ * subscriber's address into email (unless NULL; unless the outcome is
+ * STORE_NOT_FOUND), for the endpoint's pages: no second query. A change
+ * takes two statements; the endpoint writes lots of them.
+ */
+int store_unsub_by_id_email(struct store *s, long long id, int undo,
+			    const struct store_why *why,
+			    char email[STORE_EMAIL_MAX],
+			    enum store_outcome *outcome);
+
 /* Unsubscribes (or their undoing) of one campaign, per method. */
 struct store_unsub_count {
 	const char *type;	/* "unsubscribe" or "resubscribe" */

@@ -137,7 +137,6 @@ struct unsub_job {
 	unsigned long       seen;	/* u->queued when last looked at */
 	int                 rc;		/* the write's: 0 or -1 */
 	enum store_outcome  outcome;
-	int                 found;	/* the subscriber exists */
 	char                email[STORE_EMAIL_MAX];
 	struct unsub_job   *next;
 };
@@ -382,15 +381,10 @@ static int apply(struct store *s, struct unsub_job *j)
 	struct store_why why = {
 		j->action == UNSUB_ONE_CLICK ? "one-click" : "page", NULL,
 		*j->t.campaign ? j->t.campaign : NULL };
-	enum sub_status st;
-	int rc = store_sub_by_id(s, j->t.id, j->email, &st);
 
-	j->found = rc == 1;
-	if (rc <= 0)
-		return rc;
-	if (j->action == UNSUB_UNDO)
-		return store_undo_unsub_by_id(s, j->t.id, &why, &j->outcome);
-	return store_unsub_by_id(s, j->t.id, &why, &j->outcome);
+	/* the address comes back with the change, for the page */
+	return store_unsub_by_id_email(s, j->t.id, j->action == UNSUB_UNDO,
+				       &why, j->email, &j->outcome);
 }
 
 /* Writes the jobs in one transaction, all or none; *jobs (newest
@@ -477,7 +471,7 @@ static int answer(struct unsub *u, struct unsub_job *j, struct buf *out)
 		write_queued(u, j);
 	if (j->rc)
 		status = 500;
-	else if (!j->found || j->outcome == STORE_NOT_FOUND)
+	else if (j->outcome == STORE_NOT_FOUND)
 		status = 400;
 	if (out && status == 500)
 		buf_adds(out, "internal error\n");

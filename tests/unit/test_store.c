@@ -881,6 +881,38 @@ static void unsubscribe_by_id(void **state)
 	assert_int_equal(oc, STORE_NOT_FOUND);
 }
 
+/* The endpoint's call: the change and the address for its page, in
+ * every outcome but not found. */
+static void unsubscribe_by_id_with_the_address(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_why click = { "one-click", NULL, "1999-01" };
+	enum store_outcome oc;
+	char email[STORE_EMAIL_MAX];
+	long long ada;
+
+	put(fx->s, "ada@example.org", NULL, SUB_ACTIVE);
+	ada = id_of(fx->s, "ada@example.org");
+	assert_int_equal(store_unsub_by_id_email(fx->s, ada, 0, &click, email,
+						 &oc), 0);
+	assert_int_equal(oc, STORE_UPDATED);
+	assert_string_equal(email, "ada@example.org");
+	assert_int_equal(status_of(fx->s, "ada@example.org"), SUB_UNSUBSCRIBED);
+	strcpy(email, "-");
+	assert_int_equal(store_unsub_by_id_email(fx->s, ada, 0, &click, email,
+						 &oc), 0);
+	assert_int_equal(oc, STORE_UNCHANGED);
+	assert_string_equal(email, "ada@example.org");
+	assert_int_equal(history(fx->s, "ada@example.org").n, 2);
+	assert_int_equal(store_unsub_by_id_email(fx->s, ada, 1, &click, email,
+						 &oc), 0);
+	assert_int_equal(oc, STORE_UPDATED);
+	assert_int_equal(status_of(fx->s, "ada@example.org"), SUB_ACTIVE);
+	assert_int_equal(store_unsub_by_id_email(fx->s, ada + 1000, 0, &click,
+						 email, &oc), 0);
+	assert_int_equal(oc, STORE_NOT_FOUND);
+}
+
 static void note_pages(void *arg, int pages)
 {
 	*(int *)arg = pages;
@@ -939,6 +971,7 @@ int main(void)
 		T(open_existing_never_creates),
 		T(foreign_databases_refused),
 		T(unsubscribe_by_id),
+		T(unsubscribe_by_id_with_the_address),
 		T(checkpoints_apart),
 	};
 
