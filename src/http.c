@@ -215,7 +215,7 @@ static enum MHD_Result post(struct http_server *h, struct MHD_Connection *c,
 
 	if (r->job) {
 		status = unsub_answer(h->u, r->job, &r->page);
-		if (!status)	/* better written with more: call again */
+		if (!status)	/* not yet: libmicrohttpd calls again */
 			return MHD_YES;
 		r->job = NULL;
 		return reply(c, r, (unsigned)status, status == 500 ?

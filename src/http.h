@@ -19,6 +19,7 @@
  * until one closes; over per_ip, they are closed at once.
  * Each request is logged to stderr in one line (time, method, path with
  * the token left out, status, duration); never a token or an address.
+ * The lines are written in lots (logbuf.h), at most 100 ms late.
  *
  * Threads: a pool of polling threads; a slow client costs a connection
  * slot, not a thread. A POST's change is queued (unsub_queue) and its
