@@ -92,8 +92,6 @@ struct page_text {
 
 /* Seconds a lot of POSTs may wait for more (see lot_growing). */
 #define LOT_WAIT 0.001
-/* Seconds a thread serves others while another writes (writer_busy). */
-#define WRITE_WAIT 0.005
 
 struct checkpointer {
 	struct store   *store;
@@ -120,7 +118,6 @@ struct unsub {
 	 * once, and so SQLite's busy handler (which sleeps milliseconds)
 	 * out of the way; it is taken before queue_lock. */
 	pthread_mutex_t         write_lock;
-	_Atomic double          write_began;	/* while one writes; else 0 */
 	struct store           *writer_store;
 	pthread_mutex_t         queue_lock;
 	struct unsub_job       *queue;	/* newest first */
@@ -417,7 +414,6 @@ static void write_queued(struct unsub *u, struct unsub_job *j)
 	int rc;
 
 	pthread_mutex_lock(&u->write_lock);
-	atomic_store(&u->write_began, monotonic_s());
 	if (!atomic_load(&j->written)) {	/* then it is in the queue */
 		pthread_mutex_lock(&u->queue_lock);
 		lot = u->queue;
@@ -430,7 +426,6 @@ static void write_queued(struct unsub *u, struct unsub_job *j)
 			atomic_store(&lot->written, 1);
 		}
 	}
-	atomic_store(&u->write_began, 0.0);
 	pthread_mutex_unlock(&u->write_lock);
 }
 
@@ -501,20 +496,9 @@ static int lot_growing(struct unsub *u, struct unsub_job *j)
 	return grow;
 }
 
-/* Whether another thread is writing, and not for long: then, rather
- * than wait for it, serve the other connections (j may well be in its
- * lot). Once it is long (another process holds the database's lock),
- * wait, not spin. */
-static int writer_busy(struct unsub *u)
-{
-	double began = atomic_load(&u->write_began);
-
-	return began > 0 && monotonic_s() - began < WRITE_WAIT;
-}
-
 int unsub_answer(struct unsub *u, struct unsub_job *j, struct buf *out)
 {
-	if (!atomic_load(&j->written) && (lot_growing(u, j) || writer_busy(u)))
+	if (!atomic_load(&j->written) && lot_growing(u, j))
 		return 0;
 	return answer(u, j, out);
 }

@@ -97,10 +97,9 @@ int unsub_show(struct unsub *u, const char *token, size_t len,
  * flushed exactly once, before unsub_free.
  *
  * All three are safe from several threads at once. One thread writes
- * at a time; unsub_answer in another returns 0 meanwhile (its caller
- * serves others), or, once that write has taken 5 ms, waits for it.
- * While another process holds the database's write lock, the writing
- * thread waits for it (up to the store's busy timeout).
+ * at a time: another that must write waits for it (its lot may hold
+ * the job). While another process holds the database's write lock, the
+ * writing thread waits for it (up to the store's busy timeout).
  */
 struct unsub_job;
 struct unsub_job *unsub_queue(struct unsub *u, enum unsub_action action,
