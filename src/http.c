@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "logbuf.h"
 #include "unsub.h"
 #include "util.h"
 
 struct http_server {
 	struct MHD_Daemon *d;
 	struct unsub      *u;
+	struct logbuf     *log;	/* the request lines, to stderr */
 	size_t             max_body;
 	atomic_int         in_flight;	/* requests begun and not completed */
 };
@@ -33,21 +35,9 @@ struct req {
 	int               answered;
 	int               form;		/* the body is urlencoded: kept */
 	struct buf        body_text;	/* its text, at most max_body */
-	/* a POST waits, suspended, for the writer (unsub_queue) */
-	struct MHD_Connection *conn;
-	int               queued;
-	atomic_int        ready;	/* the writer has answered */
-	int               post_status;
+	struct unsub_job *job;		/* a POST's change, queued */
 	struct buf        page;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A method name safe to log (the client's own could be anything). */
 static const char *method_name(const char *m)
@@ -66,16 +56,20 @@ static const char *route_path(enum route r)
 	return r == R_HEALTH ? "/healthz" : r == R_UNSUB ? "/u/-" : "(other)";
 }
 
-static void log_request(const struct req *r)
+static void log_request(struct http_server *h, const struct req *r)
 {
-	char when[32];
+	char when[32], line[128];
 	time_t t = time(NULL);
 	struct tm tm;
+	int n;
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s %s %s %u %.1fms\n", when, r->method,
-		route_path(r->route), r->status, (now_s() - r->start) * 1e3);
+	n = snprintf(line, sizeof(line), "%s %s %s %u %.1fms\n", when,
+		     r->method, route_path(r->route), r->status,
+		     (monotonic_s() - r->start) * 1e3);
+	if (n > 0 && (size_t)n < sizeof(line))
+		logbuf_add(h->log, line, (size_t)n);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -89,7 +83,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (why != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->answered)
 		r->status = 0;	/* the client left, or timed out */
-	log_request(r);
+	if (r->job)		/* the change asked for is made all the same */
+		unsub_flush(h->u, r->job);
+	log_request(h, r);
 	buf_release(&r->body_text);
 	buf_release(&r->page);
 	free(r);
@@ -182,10 +178,9 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 	struct req *r = xcalloc(1, sizeof(*r));
 	const char *len, *type;
 
-	r->start = now_s();
+	r->start = monotonic_s();
 	r->method = method_name(method);
 	r->route = find_route(url);
-	r->conn = c;
 	buf_init(&r->body_text, 0);
 	buf_init(&r->page, 0);
 	*con_cls = r;
@@ -204,20 +199,13 @@ static enum MHD_Result begin(struct http_server *h, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
-/* The writer thread has answered r's POST: let MHD go on with it. */
-static void on_written(void *arg)
-{
-	struct req *r = arg;
-
-	atomic_store(&r->ready, 1);
-	MHD_resume_connection(r->conn);
-}
-
 /*
- * A POST to /u/TOKEN: a genuine token's change is queued and the
- * connection suspended, so that this thread serves others meanwhile and
- * the writer makes many changes in one transaction; the call after the
- * resume answers.
+ * A POST to /u/TOKEN: a genuine token's change is queued, and the call
+ * returns with no response, which makes libmicrohttpd call again once
+ * it has served the other connections that are ready (it documents
+ * this) and, meanwhile, those connections' POSTs queue their changes
+ * too. The call after that writes them all in one transaction (unless
+ * another thread has already) and answers.
  */
 static enum MHD_Result post(struct http_server *h, struct MHD_Connection *c,
 			    struct req *r, const char *token)
@@ -225,21 +213,20 @@ static enum MHD_Result post(struct http_server *h, struct MHD_Connection *c,
 	struct unsub_target t;
 	int status;
 
-	if (atomic_load(&r->ready))
-		return reply(c, r, (unsigned)r->post_status,
-			     r->post_status == 500 ? "text/plain; charset=utf-8" :
+	if (r->job) {
+		status = unsub_answer(h->u, r->job, &r->page);
+		if (!status)	/* not yet: libmicrohttpd calls again */
+			return MHD_YES;
+		r->job = NULL;
+		return reply(c, r, (unsigned)status, status == 500 ?
+			     "text/plain; charset=utf-8" :
 			     "text/html; charset=utf-8", &r->page);
-	if (r->queued)
-		return MHD_YES;
+	}
 	status = unsub_check(h->u, token, strlen(token), &t, &r->page);
 	if (status)
 		return reply(c, r, (unsigned)status, "text/html; charset=utf-8",
 			     &r->page);
-	r->queued = 1;
-	/* before queueing: the writer may answer (and resume) at once */
-	MHD_suspend_connection(c);
-	unsub_queue(h->u, body_action(r), &t, &r->page, &r->post_status,
-		    on_written, r);
+	r->job = unsub_queue(h->u, body_action(r), &t);
 	return MHD_YES;
 }
 
@@ -340,14 +327,17 @@ struct http_server *http_start(const struct http_opts *o, struct unsub *u)
 	struct http_server *h = xcalloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	int v6 = 0;
 
 	if (parse_listen(o->listen, &ss, &v6))
 		goto fail;
 	h->u = u;
 	h->max_body = o->max_body;
+	/* one write(2) per line cost as much as the rest of a request */
+	h->log = logbuf_new(STDERR_FILENO, 100);
+	if (!h->log)
+		goto fail;
 	h->d = MHD_start_daemon(flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
 		on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
@@ -368,6 +358,7 @@ struct http_server *http_start(const struct http_opts *o, struct unsub *u)
 	}
 	return h;
 fail:
+	logbuf_free(h->log);
 	free(h);
 	return NULL;
 }
@@ -382,16 +373,17 @@ unsigned http_port(const struct http_server *h)
 
 void http_stop(struct http_server *h, double grace)
 {
-	double until = now_s() + grace;
+	double until = monotonic_s() + grace;
 	MHD_socket s = MHD_quiesce_daemon(h->d);
 
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
-	while (atomic_load(&h->in_flight) > 0 && now_s() < until) {
+	while (atomic_load(&h->in_flight) > 0 && monotonic_s() < until) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
 	}
 	MHD_stop_daemon(h->d);
+	logbuf_free(h->log);	/* every request has logged its line */
 	free(h);
 }

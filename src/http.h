@@ -19,12 +19,17 @@
  * until one closes; over per_ip, they are closed at once.
  * Each request is logged to stderr in one line (time, method, path with
  * the token left out, status, duration); never a token or an address.
+ * The lines are written in lots (logbuf.h), at most 100 ms late.
  *
  * Threads: a pool of polling threads; a slow client costs a connection
- * slot, not a thread. A POST's connection is suspended while unsub.c's
- * writer thread makes its change (with the others queued, in one
- * transaction) and resumed to answer, so no polling thread waits for
- * the database.
+ * slot, not a thread. A POST's change is queued (unsub_queue) and its
+ * answer left for a later call, which libmicrohttpd makes once it has
+ * served the other connections ready at the time; that call writes
+ * what all of them queued in one transaction (unsub_answer), in the
+ * polling thread. So a commit is shared by as many POSTs as arrive
+ * while one is written, with no thread hand-over, and a POST is
+ * answered only once its change is committed. The cost: a polling
+ * thread waits while another process holds the database's write lock.
  */
 
 #include <stddef.h>

@@ -237,7 +237,7 @@ enum query {
 	Q_DLV_COUNTS, Q_DLV_REPLIES, Q_DLV_DUE, Q_DLV_QUEUED, Q_DLV_NEXT_DUE,
 	Q_DLV_CLAIM, Q_DLV_RESULT, Q_DLV_SENT_SINCE, Q_DLV_LIST,
 	/* the unsubscribe endpoint and its report */
-	Q_SUB_BY_ID, Q_CAMP_EXISTS, Q_UNSUB_BY_METHOD,
+	Q_SUB_BY_ID, Q_EVENT_IF_CAMP, Q_UNSUB_BY_METHOD,
 	/* the inbox */
 	Q_IB_BY_MSGID, Q_IB_DLV_EXISTS, Q_IB_RECORD, Q_IB_SCORE_GET,
 	Q_IB_SCORE_PUT, Q_IB_COUNTS,
@@ -386,7 +386,12 @@ static const char *const sql[NQUERIES] = {
 	[Q_SUB_BY_ID] =
 		"SELECT id, email, name, status, created, updated, attrs"
 		" FROM subscribers WHERE id = ?1",
-	[Q_CAMP_EXISTS] = "SELECT 1 FROM campaigns WHERE id = ?1",
+	/* An event whose campaign is dropped when there is no such one (a
+	 * token from a preview names a campaign never sent). */
+	[Q_EVENT_IF_CAMP] =
+		"INSERT INTO events (type, subscriber_id, campaign_id, method,"
+		" detail, created) VALUES (?1, ?2,"
+		" (SELECT id FROM campaigns WHERE id = ?3), ?4, ?5, ?6)",
 	[Q_UNSUB_BY_METHOD] =
 		"SELECT type, method, count(*) FROM events WHERE campaign_id = ?1"
 		" AND type IN ('unsubscribe', 'resubscribe')"
@@ -427,6 +432,8 @@ struct store {
 	time_t        now_t;		/* the second now[] was formatted for */
 	char          now[24];		/* "2026-11-03T10:00:00Z" */
 	struct buf    canon;		/* canon_of's answer, reused */
+	void        (*wal_fn)(void *arg, int pages);	/* store_wal_hook's */
+	void         *wal_arg;
 };
 
 static const char *const status_names[SUB_NSTATUS] = {
@@ -1056,6 +1063,39 @@ void store_close(struct store *s)
 	free(s);
 }
 
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = arg;
+
+	(void)db;
+	(void)name;
+	s->wal_fn(s->wal_arg, pages);
+	return SQLITE_OK;
+}
+
+void store_wal_hook(struct store *s, void (*fn)(void *arg, int pages),
+		    void *arg)
+{
+	s->wal_fn = fn;
+	s->wal_arg = arg;
+	/* replaces SQLite's own hook, which checkpoints */
+	sqlite3_wal_hook(s->db, wal_hook, s);
+}
+
+int store_checkpoint(struct store *s)
+{
+	int pages = 0, copied = 0;
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+					   SQLITE_CHECKPOINT_PASSIVE, &pages,
+					   &copied);
+
+	if (rc == SQLITE_OK)
+		return copied >= pages;
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return 0;
+	return db_error(s, "cannot checkpoint");
+}
+
 /* ---- subscribers -------------------------------------------------------- */
 
 void store_address_hash(const char *email, char hex[65])
@@ -1322,8 +1362,8 @@ int store_sub_put(struct store *s, const struct store_sub *sub,
 	return tx_leave(s, own, ret);
 }
 
-static int set_status(struct store *s, long long id, enum sub_status to,
-		      const char *event, const struct store_why *why)
+/* The status alone: every caller adds the event. */
+static int update_status(struct store *s, long long id, enum sub_status to)
 {
 	sqlite3_stmt *st = stmt(s, Q_SUB_STATUS);
 
@@ -1332,7 +1372,13 @@ static int set_status(struct store *s, long long id, enum sub_status to,
 	sqlite3_bind_int64(st, 1, id);
 	bind_text(st, 2, status_names[to]);
 	bind_text(st, 3, now(s));
-	if (run(s, st))
+	return run(s, st);
+}
+
+static int set_status(struct store *s, long long id, enum sub_status to,
+		      const char *event, const struct store_why *why)
+{
+	if (update_status(s, id, to))
 		return -1;
 	return add_event(s, event, id, why, NULL);
 }
@@ -2051,50 +2097,43 @@ int store_sub_by_id(struct store *s, long long id, char email[STORE_EMAIL_MAX],
 	return rc == SQLITE_DONE ? 0 : db_error(s, "cannot read");
 }
 
-/* why with its campaign dropped when the database has no such campaign
- * (a token from a preview or a test message names one never sent). */
-static int known_campaign(struct store *s, const struct store_why *why,
-			  struct store_why *out)
+static int add_event_if_campaign(struct store *s, const char *type,
+				 long long id, const struct store_why *why)
 {
-	sqlite3_stmt *st;
-	int rc;
+	sqlite3_stmt *st = stmt(s, Q_EVENT_IF_CAMP);
 
-	*out = *why;
-	if (!why->campaign)
-		return 0;
-	st = stmt(s, Q_CAMP_EXISTS);
 	if (!st)
 		return -1;
-	bind_text(st, 1, why->campaign);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(s, "cannot read");
-	if (rc == SQLITE_DONE)
-		out->campaign = NULL;
-	return 0;
+	bind_text(st, 1, type);
+	sqlite3_bind_int64(st, 2, id);
+	bind_text(st, 3, why->campaign);
+	bind_text(st, 4, why->method);
+	bind_text(st, 5, why->detail);
+	bind_text(st, 6, now(s));
+	return run(s, st);
 }
 
-/* Moves subscriber id to status to (with its event) when from(cur)
- * allows it; the outcome as store.h says. */
+/* Moves subscriber id to status to (with its event) when allowed(cur)
+ * says so; copies its address into email (unless NULL); the outcome as
+ * store.h says. Three statements (the endpoint writes lots of these:
+ * RETURNING, which would save one, costs more here). */
 static int change_by_id(struct store *s, long long id, enum sub_status to,
 			int (*allowed)(enum sub_status cur),
 			const char *event, const struct store_why *why,
-			enum store_outcome *outcome)
+			char *email, enum store_outcome *outcome)
 {
-	enum sub_status cur = SUB_PENDING;
-	struct store_why w;
+	enum sub_status cur;
 	int own, ret;
 
 	if (tx_enter(s, &own) || flush_events(s))
 		return -1;
-	ret = store_sub_by_id(s, id, NULL, &cur);
+	ret = store_sub_by_id(s, id, email, &cur);
 	*outcome = ret == 1 ? STORE_UNCHANGED : STORE_NOT_FOUND;
 	if (ret == 1 && allowed(cur)) {
 		*outcome = STORE_UPDATED;
-		ret = known_campaign(s, why, &w);
+		ret = update_status(s, id, to);
 		if (!ret)
-			ret = set_status(s, id, to, event, &w);
+			ret = add_event_if_campaign(s, event, id, why);
 	}
 	return tx_leave(s, own, ret < 0 ? -1 : 0);
 }
@@ -2112,16 +2151,26 @@ static int may_undo(enum sub_status cur)
 int store_unsub_by_id(struct store *s, long long id,
 		      const struct store_why *why, enum store_outcome *outcome)
 {
-	return change_by_id(s, id, SUB_UNSUBSCRIBED, may_unsubscribe,
-			    "unsubscribe", why, outcome);
+	return store_unsub_by_id_email(s, id, 0, why, NULL, outcome);
 }
 
 int store_undo_unsub_by_id(struct store *s, long long id,
 			   const struct store_why *why,
 			   enum store_outcome *outcome)
 {
-	return change_by_id(s, id, SUB_ACTIVE, may_undo, "resubscribe", why,
-			    outcome);
+	return store_unsub_by_id_email(s, id, 1, why, NULL, outcome);
+}
+
+int store_unsub_by_id_email(struct store *s, long long id, int undo,
+			    const struct store_why *why,
+			    char email[STORE_EMAIL_MAX],
+			    enum store_outcome *outcome)
+{
+	if (undo)
+		return change_by_id(s, id, SUB_ACTIVE, may_undo, "resubscribe",
+				    why, email, outcome);
+	return change_by_id(s, id, SUB_UNSUBSCRIBED, may_unsubscribe,
+			    "unsubscribe", why, email, outcome);
 }
 
 struct unsub_cb { int (*fn)(const struct store_unsub_count *c, void *arg); };
@@ -2220,7 +2269,7 @@ int store_hard_bounce(struct store *s, long long id,
 	if (tx_enter(s, &own))
 		return -1;
 	ret = change_by_id(s, id, SUB_BOUNCED, may_bounce, "bounce", why,
-			   outcome);
+			   NULL, outcome);
 	if (!ret && *outcome != STORE_NOT_FOUND)
 		ret = record_bounce(s, id, "hard", why);
 	return tx_leave(s, own, ret);
@@ -2234,7 +2283,7 @@ int store_complaint(struct store *s, long long id,
 	if (tx_enter(s, &own))
 		return -1;
 	ret = change_by_id(s, id, SUB_COMPLAINED, may_complain, "complaint",
-			   why, outcome);
+			   why, NULL, outcome);
 	if (!ret && *outcome != STORE_NOT_FOUND)
 		ret = record_bounce(s, id, "complaint", why);
 	return tx_leave(s, own, ret);
@@ -2319,7 +2368,7 @@ int store_soft_bounce(struct store *s, long long id, const char *day,
 
 			w.detail = "soft bounces";
 			ret = change_by_id(s, id, SUB_BOUNCED, may_bounce,
-					   "bounce", &w, outcome);
+					   "bounce", &w, NULL, outcome);
 		}
 	}
 	return tx_leave(s, own, ret < 0 ? -1 : 0);

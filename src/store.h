@@ -112,6 +112,24 @@ int store_schema_latest(void);
 /* The database's PRAGMA user_version, or -1 after error(). */
 int store_schema_version(struct store *s);
 
+/*
+ * Checkpoints copy the WAL back into the database file, with an fsync
+ * of each. SQLite runs one in the commit that takes the WAL past 1000
+ * pages, which then waits for those fsyncs (tens of milliseconds).
+ * After store_wal_hook, s runs none itself: after each of its commits
+ * it calls fn(arg, pages) with the WAL's size in pages, and fn may have
+ * another connection (another thread) call store_checkpoint, or call it
+ * on s itself.
+ */
+void store_wal_hook(struct store *s, void (*fn)(void *arg, int pages),
+		    void *arg);
+/* Copies what it can of the WAL into the database file, waiting for no
+ * lock (a PASSIVE checkpoint). Returns 1 when all of it is copied (the
+ * next write starts the WAL over), 0 when some is left (written
+ * meanwhile, still read, or another process's checkpoint under way),
+ * -1 after error(). */
+int store_checkpoint(struct store *s);
+
 /* ---- transactions ------------------------------------------------------- */
 
 /* BEGIN IMMEDIATE: takes the write lock now (waiting up to the busy
@@ -476,6 +494,17 @@ int store_unsub_by_id(struct store *s, long long id,
 int store_undo_unsub_by_id(struct store *s, long long id,
 			   const struct store_why *why,
 			   enum store_outcome *outcome);
+
+/*
+ * Either of those two (undo: the second), which also copies the
+ * subscriber's address into email (unless NULL; unless the outcome is
+ * STORE_NOT_FOUND), for the endpoint's pages: no second query. A change
+ * takes two statements; the endpoint writes lots of them.
+ */
+int store_unsub_by_id_email(struct store *s, long long id, int undo,
+			    const struct store_why *why,
+			    char email[STORE_EMAIL_MAX],
+			    enum store_outcome *outcome);
 
 /* Unsubscribes (or their undoing) of one campaign, per method. */
 struct store_unsub_count {

@@ -1,6 +1,8 @@
 #include "unsub.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,6 +74,35 @@ struct page_text {
 	size_t      n;
 };
 
+/*
+ * Each commit that takes the WAL past another CKPT_PAGES pages
+ * (SQLite's own threshold) asks for a checkpoint, which a thread of its
+ * own makes with its own connection: made in the commit, it kept the
+ * POSTs of every polling thread waiting for two fsyncs (a quarter of
+ * the time under load, and the p99). The WAL starts over only once a
+ * checkpoint has copied all of it, which the thread's cannot while
+ * writes go on: it tries once more when they pause, and past
+ * CKPT_PAGES_MAX (128 MiB with bulletin's 16 KiB pages) a commit waits
+ * for the thread's checkpoint and makes one itself, which then has
+ * little left to copy.
+ */
+#define CKPT_PAGES 1000
+#define CKPT_PAGES_MAX 8000
+#define CKPT_RETRY_MS 20
+
+/* Seconds a lot of POSTs may wait for more (see lot_growing). */
+#define LOT_WAIT 0.001
+
+struct checkpointer {
+	struct store   *store;
+	pthread_t       thread;
+	int             started;
+	pthread_mutex_t lock;
+	pthread_cond_t  cond;	/* asked, stopping, or one done */
+	int             asked, running, stopping;
+	int             pages;	/* the WAL's, after the last commit */
+};
+
 struct unsub {
 	const struct token_key *key;
 	struct page_text        pages[NPAGES];
@@ -80,32 +111,31 @@ struct unsub {
 	int                     nstores, nfree;
 	pthread_mutex_t         pool_lock;
 	pthread_cond_t          pool_cond;
-	/* Changes wait in a queue for the writer thread, which makes all
-	 * that are queued in one transaction, then the next lot: a commit
-	 * costs far more than the change itself, and one writer keeps
-	 * SQLite's busy handler (which sleeps milliseconds) out of the way.
-	 * The requests wait without holding a thread. */
-	pthread_mutex_t         queue_lock;
-	pthread_cond_t          queue_cond;
-	struct job             *queue;	/* newest first */
-	int                     stopping;
-	pthread_t               writer;
-	int                     has_writer;
+	/* Changes wait in a queue until one of them is to be answered:
+	 * then that thread writes all that are queued, in one transaction
+	 * (a commit costs far more than the change itself), with the one
+	 * write connection. write_lock keeps our threads from writing at
+	 * once, and so SQLite's busy handler (which sleeps milliseconds)
+	 * out of the way; it is taken before queue_lock. */
+	pthread_mutex_t         write_lock;
 	struct store           *writer_store;
+	pthread_mutex_t         queue_lock;
+	struct unsub_job       *queue;	/* newest first */
+	atomic_ulong            queued;	/* jobs ever queued */
+	_Atomic double          lot_began;	/* when the first one in queue was */
+	struct checkpointer     ckpt;
 };
 
-/* A change waiting for the writer. */
-struct job {
+/* A change from its unsub_queue to its unsub_answer. */
+struct unsub_job {
 	enum unsub_action   action;
 	struct unsub_target t;
-	struct buf         *out;
-	int                *status;
-	void              (*done)(void *arg);
-	void               *arg;
+	atomic_int          written;	/* set, under write_lock, once done */
+	unsigned long       seen;	/* u->queued when last looked at */
+	int                 rc;		/* the write's: 0 or -1 */
 	enum store_outcome  outcome;
-	int                 found;	/* the subscriber exists */
 	char                email[STORE_EMAIL_MAX];
-	struct job         *next;
+	struct unsub_job   *next;
 };
 
 /* The stand-in for the address: no template text holds it, and HTML
@@ -163,18 +193,112 @@ out:
 	return ret;
 }
 
-static void *writer(void *arg);
+/* Waits (k->lock held) until a checkpoint is due: asked for, or, when
+ * the last one left part of the WAL (written while it ran), once writes
+ * pause for CKPT_RETRY_MS, so that the next write starts the WAL over.
+ * 0 when stopping. */
+static int checkpoint_due(struct checkpointer *k, int behind)
+{
+	struct timespec until;
+
+	monotonic_deadline(&until, CKPT_RETRY_MS);
+	while (!k->asked && !k->stopping) {
+		if (!behind)
+			pthread_cond_wait(&k->cond, &k->lock);
+		else if (pthread_cond_timedwait(&k->cond, &k->lock,
+						&until) == ETIMEDOUT)
+			break;
+	}
+	return !k->stopping;
+}
+
+static void *checkpoints(void *arg)
+{
+	struct checkpointer *k = arg;
+	int behind = 0, retry;
+
+	pthread_mutex_lock(&k->lock);
+	while (checkpoint_due(k, behind)) {
+		retry = !k->asked;
+		k->asked = 0;
+		k->running = 1;
+		pthread_mutex_unlock(&k->lock);
+		/* a retry is not retried: a reader of another process may
+		 * keep the WAL from being all copied for long */
+		behind = !store_checkpoint(k->store) && !retry;
+		pthread_mutex_lock(&k->lock);
+		k->running = 0;
+		pthread_cond_broadcast(&k->cond);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+/* store_wal_hook's, after each commit of the writer (write_lock held). */
+static void wal_grew(void *arg, int pages)
+{
+	struct unsub *u = arg;
+	struct checkpointer *k = &u->ckpt;
+	int grown = pages / CKPT_PAGES > k->pages / CKPT_PAGES;
+	int full = grown && pages >= CKPT_PAGES_MAX;
+
+	k->pages = pages;	/* fewer: the WAL started over */
+	if (!grown)
+		return;
+	pthread_mutex_lock(&k->lock);
+	k->asked = 1;
+	pthread_cond_broadcast(&k->cond);
+	while (full && (k->running || k->asked))
+		pthread_cond_wait(&k->cond, &k->lock);
+	pthread_mutex_unlock(&k->lock);
+	if (full)
+		store_checkpoint(u->writer_store);
+}
+
+static int checkpointer_start(struct unsub *u, const char *path)
+{
+	struct checkpointer *k = &u->ckpt;
+
+	k->store = store_open(path);
+	if (!k->store)
+		return -1;
+	if (pthread_create(&k->thread, NULL, checkpoints, k))
+		return error("cannot start the checkpoint thread");
+	k->started = 1;
+	store_wal_hook(u->writer_store, wal_grew, u);
+	return 0;
+}
+
+static void checkpointer_stop(struct checkpointer *k)
+{
+	if (k->started) {
+		pthread_mutex_lock(&k->lock);
+		k->stopping = 1;
+		pthread_cond_broadcast(&k->cond);
+		pthread_mutex_unlock(&k->lock);
+		pthread_join(k->thread, NULL);
+	}
+	store_close(k->store);
+	pthread_cond_destroy(&k->cond);
+	pthread_mutex_destroy(&k->lock);
+}
 
 struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 			int connections)
 {
 	struct unsub *u = xcalloc(1, sizeof(*u));
+	pthread_condattr_t attr;
 
 	u->key = k;
 	pthread_mutex_init(&u->pool_lock, NULL);
 	pthread_cond_init(&u->pool_cond, NULL);
+	pthread_mutex_init(&u->write_lock, NULL);
 	pthread_mutex_init(&u->queue_lock, NULL);
-	pthread_cond_init(&u->queue_cond, NULL);
+	pthread_mutex_init(&u->ckpt.lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&u->ckpt.cond, &attr);	/* for its timed waits */
+	pthread_condattr_destroy(&attr);
 	u->stores = xcalloc((size_t)connections, sizeof(*u->stores));
 	if (load_pages(u, c))
 		goto fail;
@@ -185,13 +309,8 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 	}
 	u->nfree = u->nstores;
 	u->writer_store = store_open(c->store_path);
-	if (!u->writer_store)
+	if (!u->writer_store || checkpointer_start(u, c->store_path))
 		goto fail;
-	if (pthread_create(&u->writer, NULL, writer, u)) {
-		error("cannot start the writer thread");
-		goto fail;
-	}
-	u->has_writer = 1;
 	return u;
 fail:
 	unsub_free(u);
@@ -202,13 +321,7 @@ void unsub_free(struct unsub *u)
 {
 	if (!u)
 		return;
-	if (u->has_writer) {	/* it answers what is queued, then ends */
-		pthread_mutex_lock(&u->queue_lock);
-		u->stopping = 1;
-		pthread_cond_signal(&u->queue_cond);
-		pthread_mutex_unlock(&u->queue_lock);
-		pthread_join(u->writer, NULL);
-	}
+	checkpointer_stop(&u->ckpt);
 	store_close(u->writer_store);
 	for (int i = 0; i < u->nstores; i++)
 		store_close(u->stores[i]);
@@ -220,8 +333,8 @@ void unsub_free(struct unsub *u)
 	}
 	pthread_mutex_destroy(&u->pool_lock);
 	pthread_cond_destroy(&u->pool_cond);
+	pthread_mutex_destroy(&u->write_lock);
 	pthread_mutex_destroy(&u->queue_lock);
-	pthread_cond_destroy(&u->queue_cond);
 	free(u);
 }
 
@@ -260,28 +373,23 @@ static void render(const struct unsub *u, enum page p, const char *email,
 
 /* ---- requests ----------------------------------------------------------- */
 
-static int apply(struct store *s, struct job *j)
+static int apply(struct store *s, struct unsub_job *j)
 {
 	struct store_why why = {
 		j->action == UNSUB_ONE_CLICK ? "one-click" : "page", NULL,
 		*j->t.campaign ? j->t.campaign : NULL };
-	enum sub_status st;
-	int rc = store_sub_by_id(s, j->t.id, j->email, &st);
 
-	j->found = rc == 1;
-	if (rc <= 0)
-		return rc;
-	if (j->action == UNSUB_UNDO)
-		return store_undo_unsub_by_id(s, j->t.id, &why, &j->outcome);
-	return store_unsub_by_id(s, j->t.id, &why, &j->outcome);
+	/* the address comes back with the change, for the page */
+	return store_unsub_by_id_email(s, j->t.id, j->action == UNSUB_UNDO,
+				       &why, j->email, &j->outcome);
 }
 
 /* Writes the jobs in one transaction, all or none; *jobs (newest
  * first) is turned around first, to write them in the order they came.
  * Returns 0 or -1. */
-static int write_batch(struct store *s, struct job **jobs)
+static int write_batch(struct store *s, struct unsub_job **jobs)
 {
-	struct job *order = NULL, *j, *next;
+	struct unsub_job *order = NULL, *j, *next;
 	int rc = store_begin(s);
 
 	for (j = *jobs; j; j = next) {
@@ -298,51 +406,27 @@ static int write_batch(struct store *s, struct job **jobs)
 	return -1;
 }
 
-/* Answers a written job and lets its request go on. */
-static void finish(struct unsub *u, struct job *j, int rc)
+/* Writes what is queued, unless j is written already (with an earlier
+ * lot, perhaps by another thread): then j is. */
+static void write_queued(struct unsub *u, struct unsub_job *j)
 {
-	enum page p = j->action == UNSUB_UNDO ? PAGE_UNDONE : PAGE_DONE;
+	struct unsub_job *lot, *next;
+	int rc;
 
-	if (rc) {
-		buf_adds(j->out, "internal error\n");
-		*j->status = 500;
-	} else if (!j->found || j->outcome == STORE_NOT_FOUND) {
-		render(u, PAGE_INVALID, NULL, j->out);
-		*j->status = 400;
-	} else {
-		render(u, p, j->email, j->out);
-		*j->status = 200;
-	}
-	j->done(j->arg);
-	free(j);
-}
-
-/* The writer thread: takes what is queued, writes it, answers it. */
-static void *writer(void *arg)
-{
-	struct unsub *u = arg;
-
-	pthread_mutex_lock(&u->queue_lock);
-	for (;;) {
-		struct job *batch, *next;
-		int rc;
-
-		while (!u->queue && !u->stopping)
-			pthread_cond_wait(&u->queue_cond, &u->queue_lock);
-		if (!u->queue)
-			break;
-		batch = u->queue;
+	pthread_mutex_lock(&u->write_lock);
+	if (!atomic_load(&j->written)) {	/* then it is in the queue */
+		pthread_mutex_lock(&u->queue_lock);
+		lot = u->queue;
 		u->queue = NULL;
 		pthread_mutex_unlock(&u->queue_lock);
-		rc = write_batch(u->writer_store, &batch);
-		for (; batch; batch = next) {
-			next = batch->next;
-			finish(u, batch, rc);
+		rc = write_batch(u->writer_store, &lot);
+		for (; lot; lot = next) {
+			next = lot->next;	/* once written, its owner frees it */
+			lot->rc = rc;
+			atomic_store(&lot->written, 1);
 		}
-		pthread_mutex_lock(&u->queue_lock);
 	}
-	pthread_mutex_unlock(&u->queue_lock);
-	return NULL;
+	pthread_mutex_unlock(&u->write_lock);
 }
 
 int unsub_check(struct unsub *u, const char *token, size_t len,
@@ -355,23 +439,73 @@ int unsub_check(struct unsub *u, const char *token, size_t len,
 	return 400;
 }
 
-void unsub_queue(struct unsub *u, enum unsub_action action,
-		 const struct unsub_target *t, struct buf *out, int *status,
-		 void (*done)(void *arg), void *arg)
+struct unsub_job *unsub_queue(struct unsub *u, enum unsub_action action,
+			      const struct unsub_target *t)
 {
-	struct job *j = xcalloc(1, sizeof(*j));
+	struct unsub_job *j = xcalloc(1, sizeof(*j));
 
 	j->action = action;
 	j->t = *t;
-	j->out = out;
-	j->status = status;
-	j->done = done;
-	j->arg = arg;
 	pthread_mutex_lock(&u->queue_lock);
+	if (!u->queue)
+		atomic_store(&u->lot_began, monotonic_s());
 	j->next = u->queue;
 	u->queue = j;
-	pthread_cond_signal(&u->queue_cond);
+	j->seen = atomic_fetch_add(&u->queued, 1) + 1;
 	pthread_mutex_unlock(&u->queue_lock);
+	return j;
+}
+
+/* Writes j unless it is, appends its page to out (unless NULL), frees
+ * it and returns its HTTP status. */
+static int answer(struct unsub *u, struct unsub_job *j, struct buf *out)
+{
+	int status = 200;
+
+	if (!atomic_load(&j->written))
+		write_queued(u, j);
+	if (j->rc)
+		status = 500;
+	else if (j->outcome == STORE_NOT_FOUND)
+		status = 400;
+	if (out && status == 500)
+		buf_adds(out, "internal error\n");
+	else if (out && status == 400)
+		render(u, PAGE_INVALID, NULL, out);
+	else if (out)
+		render(u, j->action == UNSUB_UNDO ? PAGE_UNDONE : PAGE_DONE,
+		       j->email, out);
+	free(j);
+	return status;
+}
+
+/*
+ * Whether j's lot had better wait for more: while POSTs keep coming
+ * (each call finds new ones queued since the last) and for LOT_WAIT at
+ * most. A lone POST is written at once; under load, a lot grows to
+ * about as many POSTs as there are clients, and the commit, the WAL
+ * pages and the checkpoints are shared by all of them.
+ */
+static int lot_growing(struct unsub *u, struct unsub_job *j)
+{
+	unsigned long queued = atomic_load(&u->queued);
+	int grow = queued != j->seen &&
+		   monotonic_s() - atomic_load(&u->lot_began) < LOT_WAIT;
+
+	j->seen = queued;
+	return grow;
+}
+
+int unsub_answer(struct unsub *u, struct unsub_job *j, struct buf *out)
+{
+	if (!atomic_load(&j->written) && lot_growing(u, j))
+		return 0;
+	return answer(u, j, out);
+}
+
+void unsub_flush(struct unsub *u, struct unsub_job *j)
+{
+	answer(u, j, NULL);
 }
 
 /* Answers a GET for subscriber id; the status, or -1 after error(). */

@@ -39,10 +39,11 @@ struct unsub;	/* the templates, the key and a pool of store connections */
 /*
  * Renders the pages (unsubscribe, unsubscribed, resubscribed,
  * link-invalid .html.mustache in the config's templates folder, with
- * theme.ini's labels), opens connections store connections for reading
- * (one per server thread) and one for the writer thread, and starts
- * it. k is borrowed and must outlive u. Returns u, freed with
- * unsub_free, or NULL after error().
+ * theme.ini's labels), opens connections store connections for
+ * reading (one per server thread), one for writing and one for
+ * checkpoints, whose thread it starts (see unsub.c). k is borrowed and
+ * must outlive u. Returns u, freed with unsub_free, or NULL after
+ * error().
  */
 struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 			int connections);
@@ -72,17 +73,38 @@ int unsub_show(struct unsub *u, const char *token, size_t len,
 	       struct buf *out);
 
 /*
- * POST (unsubscribe, or undo): queues the change for t (from
- * unsub_check) and returns at once. The writer thread makes the queued
- * changes in one transaction, appends the page to out, sets *status
- * (200; 400 for an erased subscriber; 500 when the database failed) and
- * calls done(arg) from its own thread; out and status must stay valid
- * until then. Idempotent: unsubscribing twice records one event. Safe
- * from several threads at once; unsub_free answers what is queued
- * before it returns.
+ * POST (unsubscribe, or undo), in two steps, so that the changes of
+ * many requests are written in one transaction (a commit costs far more
+ * than the change itself):
+ *
+ * unsub_queue queues the change for t (from unsub_check) and returns
+ * the job, at once: nothing is written yet. The caller goes on serving
+ * other requests (which queue theirs), then calls unsub_answer.
+ *
+ * unsub_answer returns 0 while j's lot had better wait for more (POSTs
+ * are still coming, for a millisecond at most: a lone one never waits):
+ * call it again after serving the other requests ready. Otherwise it
+ * writes everything queued, unless j was already written with an
+ * earlier lot, in one transaction, in the calling thread; appends j's
+ * page to out, frees j and returns the HTTP status: 200 once the change
+ * is committed (synchronous=NORMAL in WAL mode, store.c: it survives
+ * the process, and power loss once the WAL is checkpointed); 400 for an
+ * erased subscriber; 500 when the database failed (the whole lot is
+ * rolled back). Idempotent: unsubscribing twice records one event.
+ *
+ * unsub_flush writes j at once (with what is queued) and frees it, for
+ * a request whose client has gone. Every queued job must be answered or
+ * flushed exactly once, before unsub_free.
+ *
+ * All three are safe from several threads at once. One thread writes
+ * at a time: another that must write waits for it (its lot may hold
+ * the job). While another process holds the database's write lock, the
+ * writing thread waits for it (up to the store's busy timeout).
  */
-void unsub_queue(struct unsub *u, enum unsub_action action,
-		 const struct unsub_target *t, struct buf *out, int *status,
-		 void (*done)(void *arg), void *arg);
+struct unsub_job;
+struct unsub_job *unsub_queue(struct unsub *u, enum unsub_action action,
+			      const struct unsub_target *t);
+int unsub_answer(struct unsub *u, struct unsub_job *j, struct buf *out);
+void unsub_flush(struct unsub *u, struct unsub_job *j);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <sys/types.h>
+#include <time.h>
 #include <sysexits.h>
 
 #include "buf.h"
@@ -78,5 +79,11 @@ const char *trim_blanks(const char *s, size_t *len);
 
 /* Returns path's file name without its folders (a pointer into path). */
 const char *path_basename(const char *path);
+
+/* Seconds on the monotonic clock, for durations and deadlines. */
+double monotonic_s(void);
+/* *ts = now + ms on the monotonic clock: the deadline for a
+ * pthread_cond_timedwait on a condition made with that clock. */
+void monotonic_deadline(struct timespec *ts, unsigned ms);
 
 #endif

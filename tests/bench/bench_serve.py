@@ -14,9 +14,10 @@ from CONNECTIONS concurrent connections, and prints requests per second
 and p50/p99 latency of each. The rounds alternate the two so that the
 load of a shared machine weighs on both alike; the best round of each is
 compared. Then checks the store: every subscriber unsubscribed, with
-exactly one one-click event each. Exits 1 on any error, a missing or
-doubled event, or an unsubscribe rate below half the healthz rate (the
-goal).
+exactly one one-click event each; and the log: one line per request
+(the server writes them in lots). Exits 1 on any error, a missing or
+doubled event or log line, or an unsubscribe rate below half the
+healthz rate (the goal).
 """
 
 import os
@@ -112,7 +113,9 @@ def main():
             server.wait()
             log.close()
         left, (subs, lo, hi) = check_store(folder)
-        lines = (folder / "serve.log").read_text().count("\n")
+        lines = sum(1 for line in
+                    (folder / "serve.log").read_text().splitlines()
+                    if not line.startswith("bulletin:"))
 
     print(f"bulletin serve, {THREADS} threads, {CONNECTIONS} client "
           f"connections, loopback, {os.cpu_count()} CPUs, {ROUNDS} rounds")
@@ -131,8 +134,8 @@ def main():
     print(f"  unsubscribe rate / healthz rate: {ratio:.2f} (goal >= 0.5)")
     print(f"  store: {SUBSCRIBERS - left}/{SUBSCRIBERS} unsubscribed, "
           f"{subs} with one-click events, {lo}..{hi} each; "
-          f"{lines} log lines")
-    ok = (errors == 0 and left == 0
+          f"{lines} request log lines of {2 * SUBSCRIBERS}")
+    ok = (errors == 0 and left == 0 and lines == 2 * SUBSCRIBERS
           and subs == SUBSCRIBERS and lo == hi == 1 and ratio >= 0.5)
     if not ok:
         print("FAILED")

@@ -881,6 +881,75 @@ static void unsubscribe_by_id(void **state)
 	assert_int_equal(oc, STORE_NOT_FOUND);
 }
 
+/* The endpoint's call: the change and the address for its page, in
+ * every outcome but not found. */
+static void unsubscribe_by_id_with_the_address(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_why click = { "one-click", NULL, "1999-01" };
+	enum store_outcome oc;
+	char email[STORE_EMAIL_MAX];
+	long long ada;
+
+	put(fx->s, "ada@example.org", NULL, SUB_ACTIVE);
+	ada = id_of(fx->s, "ada@example.org");
+	assert_int_equal(store_unsub_by_id_email(fx->s, ada, 0, &click, email,
+						 &oc), 0);
+	assert_int_equal(oc, STORE_UPDATED);
+	assert_string_equal(email, "ada@example.org");
+	assert_int_equal(status_of(fx->s, "ada@example.org"), SUB_UNSUBSCRIBED);
+	strcpy(email, "-");
+	assert_int_equal(store_unsub_by_id_email(fx->s, ada, 0, &click, email,
+						 &oc), 0);
+	assert_int_equal(oc, STORE_UNCHANGED);
+	assert_string_equal(email, "ada@example.org");
+	assert_int_equal(history(fx->s, "ada@example.org").n, 2);
+	assert_int_equal(store_unsub_by_id_email(fx->s, ada, 1, &click, email,
+						 &oc), 0);
+	assert_int_equal(oc, STORE_UPDATED);
+	assert_int_equal(status_of(fx->s, "ada@example.org"), SUB_ACTIVE);
+	assert_int_equal(store_unsub_by_id_email(fx->s, ada + 1000, 0, &click,
+						 email, &oc), 0);
+	assert_int_equal(oc, STORE_NOT_FOUND);
+}
+
+static void note_pages(void *arg, int pages)
+{
+	*(int *)arg = pages;
+}
+
+/* With a WAL hook, commits leave the WAL to it (no checkpoint of their
+ * own); another connection's checkpoint copies all of it, which an open
+ * reader of the newest pages would prevent. */
+static void checkpoints_apart(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *other = store_open(fx->path);
+	char email[STORE_EMAIL_MAX];
+	enum sub_status status;
+	int pages = 0;
+
+	assert_non_null(other);
+	store_wal_hook(fx->s, note_pages, &pages);
+	for (int i = 0; i < 50; i++) {
+		int before = pages;
+
+		snprintf(email, sizeof(email), "p%d@example.org", i);
+		put(fx->s, email, NULL, SUB_ACTIVE);
+		assert_true(pages > before);	/* never reset by a checkpoint */
+	}
+	assert_int_equal(store_checkpoint(other), 1);
+	assert_int_equal(store_begin_read(other), 0);
+	assert_int_equal(store_sub_by_id(other, id_of(fx->s, "p0@example.org"),
+					 email, &status), 1);
+	put(fx->s, "late@example.org", NULL, SUB_ACTIVE);
+	/* other still reads its snapshot: the late pages cannot be copied */
+	assert_int_equal(store_checkpoint(fx->s), 0);
+	store_rollback(other);
+	assert_int_equal(store_checkpoint(fx->s), 1);
+	store_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -902,6 +971,8 @@ int main(void)
 		T(open_existing_never_creates),
 		T(foreign_databases_refused),
 		T(unsubscribe_by_id),
+		T(unsubscribe_by_id_with_the_address),
+		T(checkpoints_apart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
