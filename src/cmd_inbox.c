@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static const char usage[] =
 	"74 database or Maildir error, 78 configuration error.\n";
 
 /* Messages whose store changes are committed together, then moved. */
-#define BATCH 256
+#define BATCH 1024
 
 struct run {
 	struct store        *store;
@@ -58,6 +59,9 @@ struct run {
 	struct inbox_opts    opts;
 	char                 day[16];	/* today, UTC: opts.day */
 	const char          *dir;
+	int                  subfd;	/* the Maildir folder being read */
+	struct buf           folder;	/* its path, "DIR/new" or "DIR/cur" */
+	int                  curfd;	/* cur/, where handled messages go */
 	const char          *imap_url;
 	struct inbox_imap   *imap;
 	unsigned            *uids;	/* handled IMAP messages in this batch */
@@ -66,8 +70,9 @@ struct run {
 	struct inbox_msg     msg;
 	struct buf           data;
 	struct buf           out;
-	char               **moves;	/* "sub/name" of handled messages in this batch */
-	size_t               nmoves;
+	struct buf           moves;	/* names (in sub) of handled messages in
+					 * this batch, each NUL-terminated */
+	size_t               nmoves;	/* how many: names or uids */
 	long long            read, handled, left;
 };
 
@@ -142,8 +147,8 @@ static void print_text(struct run *r, const char *name,
 	printf("%s: %s\n", a->verified ? ", verified" : "", a->what);
 }
 
-/* cur/NAME:2,FLAGS with S added (flags stay sorted) for a message
- * called NAME. */
+/* NAME:2,FLAGS with S added (flags stay sorted), its name in cur/,
+ * for a message called NAME. */
 static void handled_name(const char *name, struct buf *out)
 {
 	const char *info = strstr(name, ":2,");
@@ -151,7 +156,8 @@ static void handled_name(const char *name, struct buf *out)
 	const char *flags = info ? info + 3 : "";
 
 	buf_reset(out);
-	buf_addf(out, "cur/%.*s:2,", (int)base, name);
+	buf_add(out, name, base);
+	buf_adds(out, ":2,");
 	for (const char *f = flags; *f && *f < 'S'; f++)
 		buf_addch(out, *f);
 	buf_addch(out, 'S');
@@ -164,26 +170,19 @@ static void handled_name(const char *name, struct buf *out)
  * between reads them again (the store changes are idempotent). */
 static int move_batch(struct run *r)
 {
-	struct buf from = BUF_INIT, to = BUF_INIT;
+	struct buf to = BUF_INIT;
+	const char *name = r->moves.data;
 	int ret = 0;
 
-	for (size_t i = 0; i < r->nmoves; i++) {
-		const char *slash = strchr(r->moves[i], '/');
-		struct buf rel = BUF_INIT;
-
-		handled_name(slash + 1, &rel);
-		buf_reset(&from);
-		buf_reset(&to);
-		buf_addf(&from, "%s/%s", r->dir, r->moves[i]);
-		buf_addf(&to, "%s/%s", r->dir, rel.data);
-		buf_release(&rel);
-		if (rename(from.data, to.data) && !ret)
-			ret = error("cannot move '%s' to '%s': %s", from.data,
-				    to.data, strerror(errno));
-		free(r->moves[i]);
+	for (size_t i = 0; i < r->nmoves; i++, name += strlen(name) + 1) {
+		handled_name(name, &to);
+		if (renameat(r->subfd, name, r->curfd, to.data) && !ret)
+			ret = error("cannot move '%s/%s' to '%s/cur/%s': %s",
+				    r->folder.data, name, r->dir, to.data,
+				    strerror(errno));
 	}
 	r->nmoves = 0;
-	buf_release(&from);
+	buf_reset(&r->moves);
 	buf_release(&to);
 	return ret;
 }
@@ -231,37 +230,22 @@ static int one(struct run *r, const char *name, int *in_tx, int *handled)
 	return 0;
 }
 
-/* Reads and applies the file SUB/NAME of the Maildir. 0 or -1. */
-static int one_file(struct run *r, const char *sub, const char *name,
-		    int *in_tx)
+/* Reads and applies the file NAME of the folder being read. 0 or -1. */
+static int one_file(struct run *r, const char *name, int *in_tx)
 {
-	struct buf path = BUF_INIT;
-	struct stat st;
-	int handled = 0, ret = -1;
+	int handled = 0;
 
-	buf_addf(&path, "%s/%s/%s", r->dir, sub, name);
-	buf_reset(&r->data);
-	if (lstat(path.data, &st)) {
-		ret = error("cannot read '%s': %s", path.data, strerror(errno));
-		goto out;
-	}
 	/* not a file (a FIFO would hang the read), or too large to be a
 	 * bounce: read as empty, so not understood and left in place */
-	if (S_ISREG(st.st_mode) && st.st_size <= INBOX_MAX_MESSAGE &&
-	    read_file(path.data, &r->data))
-		goto out;
-	if (one(r, name, in_tx, &handled))
-		goto out;
+	if (read_regular_at(r->subfd, r->folder.data, name, INBOX_MAX_MESSAGE,
+			    &r->data) < 0 ||
+	    one(r, name, in_tx, &handled))
+		return -1;
 	if (handled) {
-		struct buf rel = BUF_INIT;
-
-		buf_addf(&rel, "%s/%s", sub, name);
-		r->moves[r->nmoves++] = buf_detach(&rel, NULL);
+		buf_add(&r->moves, name, strlen(name) + 1);
+		r->nmoves++;
 	}
-	ret = r->nmoves == BATCH ? flush(r, in_tx) : 0;
-out:
-	buf_release(&path);
-	return ret;
+	return r->nmoves == BATCH ? flush(r, in_tx) : 0;
 }
 
 /* A file in cur/ already handled (S flag), or not a message at all. */
@@ -274,32 +258,49 @@ static int skip(const char *sub, const char *name)
 	return !strcmp(sub, "cur") && info && strchr(info + 3, 'S');
 }
 
+/* Opens the folder sub of the Maildir dir, its path left in path;
+ * or error() -1. */
+static int open_folder(const char *dir, const char *sub, struct buf *path)
+{
+	int fd;
+
+	buf_reset(path);
+	buf_addf(path, "%s/%s", dir, sub);
+	fd = open(path->data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		error("cannot read Maildir folder '%s': %s", path->data,
+		      strerror(errno));
+	return fd;
+}
+
 static int read_folder(struct run *r, const char *sub)
 {
-	struct buf path = BUF_INIT;
 	struct dirent *de;
-	DIR *d;
-	int in_tx = 0, ret = 0;
+	DIR *d = NULL;
+	int in_tx = 0, ret = -1;
 
-	buf_addf(&path, "%s/%s", r->dir, sub);
-	d = opendir(path.data);
+	r->subfd = open_folder(r->dir, sub, &r->folder);
+	if (r->subfd < 0)
+		return -1;
+	d = fdopendir(r->subfd);
 	if (!d) {
-		ret = error("cannot read Maildir folder '%s': %s", path.data,
-			    strerror(errno));
-		goto out;
+		error("cannot read Maildir folder '%s': %s", r->folder.data,
+		      strerror(errno));
+		close(r->subfd);
+		return -1;
 	}
+	ret = 0;
 	/* renames happen after each batch, into cur/: a name read from cur/
 	 * after being renamed there has the S flag and is skipped */
 	while (!ret && (errno = 0, de = readdir(d)))
 		if (!skip(sub, de->d_name))
-			ret = one_file(r, sub, de->d_name, &in_tx);
+			ret = one_file(r, de->d_name, &in_tx);
 	if (!ret)
 		ret = flush(r, &in_tx);
 	if (in_tx)
 		store_rollback(r->store);
-	closedir(d);
-out:
-	buf_release(&path);
+	closedir(d);	/* closes r->subfd */
+	r->subfd = -1;
 	return ret;
 }
 
@@ -406,7 +407,7 @@ out:
 static int read_maildir(struct run *r)
 {
 	struct buf p = BUF_INIT;
-	int bad;
+	int bad, status;
 
 	buf_addf(&p, "%s/new", r->dir);
 	bad = access(p.data, R_OK | X_OK);
@@ -415,7 +416,12 @@ static int read_maildir(struct run *r)
 		error("'%s' is not a Maildir (no readable new/)", r->dir);
 		return EX_NOINPUT;
 	}
-	return read_folder(r, "new") || read_folder(r, "cur") ? EX_IOERR : EX_OK;
+	r->curfd = open_folder(r->dir, "cur", &r->folder);
+	if (r->curfd < 0)
+		return EX_IOERR;
+	status = read_folder(r, "new") || read_folder(r, "cur") ? EX_IOERR : EX_OK;
+	close(r->curfd);
+	return status;
 }
 
 static int setup(struct run *r, struct ctx *ctx)
@@ -453,13 +459,15 @@ int cmd_inbox(int argc, char **argv, struct ctx *ctx)
 	memset(&r, 0, sizeof(r));
 	r.data = (struct buf)BUF_INIT;
 	r.out = (struct buf)BUF_INIT;
+	r.moves = (struct buf)BUF_INIT;
+	r.folder = (struct buf)BUF_INIT;
+	r.subfd = r.curfd = -1;
 	rc = parse_opts(argc, argv, &r);
 	if (rc)
 		return rc < 0 ? EX_OK : rc;
 	rc = setup(&r, ctx);
 	if (rc)
 		return rc;
-	r.moves = xcalloc(BATCH, sizeof(*r.moves));
 	if (r.imap_url)
 		status = read_imap(&r, ctx->config);
 	else
@@ -467,9 +475,8 @@ int cmd_inbox(int argc, char **argv, struct ctx *ctx)
 	fflush(stdout);
 	fprintf(stderr, "inbox: %lld read, %lld handled, %lld left in place%s\n",
 		r.read, r.handled, r.left, r.opts.dry_run ? " (dry run)" : "");
-	for (size_t i = 0; i < r.nmoves; i++)
-		free(r.moves[i]);
-	free(r.moves);
+	buf_release(&r.moves);
+	buf_release(&r.folder);
 	buf_release(&r.data);
 	buf_release(&r.out);
 	token_key_release(&r.key);
