@@ -83,6 +83,40 @@ def test_dsn_tied_by_verp_tag_marks_the_subscriber_bounced(project, sent, box):
     assert "1 read, 1 handled, 0 left in place" in proc.stderr
 
 
+def test_a_bounce_after_a_secret_rotation_is_still_tied_by_its_verp_tag(
+        project, sent, box):
+    """Mail sent before `bulletin secret rotate` bounces after it: its VERP
+    tag, signed with the old secret, still names the delivery during the
+    grace period, and no longer after it."""
+    ada_id, _ = sent["ada@example.org"]
+    bob_id, _ = sent["bob@example.org"]
+    old_secret = project.secret.read_text()
+    proc = project.run("secret", "rotate")
+    assert proc.returncode == 0, proc.stderr
+    assert project.secret.read_text() != old_secret
+    # verp_address signs with the secret the send used: the old one now
+    deliver(box, "1.dsn", dsn(verp_address(ada_id), "ada@example.org"))
+    proc, rows = run_inbox(project, box)
+    assert proc.returncode == 0, proc.stderr
+    assert rows == [{"message": "1.dsn", "kind": "hard-bounce",
+                     "recipients": ["ada@example.org"], "status": "5.1.1",
+                     "verified": True,
+                     "action": f"marked subscriber {ada_id} bounced"}]
+    assert sub_status(project, "ada@example.org") == "bounced"
+    assert bounce_rows(project) == [(ada_id, "2021-03", "hard", "5.1.1")]
+
+    # past the grace period the old tag is nobody's
+    project.config.write_text(project.config.read_text().replace(
+        "[tokens]\n", "[tokens]\ngrace-days = 0\n"))
+    deliver(box, "2.dsn", dsn(verp_address(bob_id), "bob@example.org"))
+    proc, rows = run_inbox(project, box)
+    assert proc.returncode == 0, proc.stderr
+    assert [(r["message"], r["verified"], r["action"]) for r in rows] == [
+        ("2.dsn", False,
+         "none: not tied to a delivery of ours (unverified)")]
+    assert sub_status(project, "bob@example.org") == "active"
+
+
 def test_dsn_tied_by_the_returned_message_id(project, sent, box):
     bob_id, bob_msgid = sent["bob@example.org"]
     deliver(box, "1.dsn", dsn(f"digest@{DOMAIN}", "bob@example.org",
