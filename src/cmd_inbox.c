@@ -3,7 +3,6 @@
  * and unsubscribe replies, and applies them to the store (inbox.h).
  */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,6 +18,7 @@
 #include "commands.h"
 #include "config.h"
 #include "inbox.h"
+#include "inboxpipe.h"
 #include "json.h"
 #include "store.h"
 #include "token.h"
@@ -111,9 +111,8 @@ static int parse_opts(int argc, char **argv, struct run *r)
 }
 
 static void print_json(struct run *r, const char *name,
-		       const struct inbox_action *a)
+		       const struct inbox_msg *m, const struct inbox_action *a)
 {
-	const struct inbox_msg *m = &r->msg;
 
 	buf_reset(&r->out);
 	buf_adds(&r->out, "{\"message\": ");
@@ -134,11 +133,9 @@ static void print_json(struct run *r, const char *name,
 	fwrite(r->out.data, 1, r->out.len, stdout);
 }
 
-static void print_text(struct run *r, const char *name,
+static void print_text(const char *name, const struct inbox_msg *m,
 		       const struct inbox_action *a)
 {
-	const struct inbox_msg *m = &r->msg;
-
 	printf("%s: %s", name, inbox_kind_name(a->kind));
 	for (size_t i = 0; i < m->nrcpt; i++)
 		printf("%s%s", i ? ", " : " ", m->rcpt[i]);
@@ -203,19 +200,19 @@ static int flush(struct run *r, int *in_tx)
 	return move_batch(r);
 }
 
-/* Applies the message in r->data, called name; *handled says whether
- * it can be put away. 0 or -1 (store). */
-static int one(struct run *r, const char *name, int *in_tx, int *handled)
+/* Applies the message m, called name; *handled says whether it can
+ * be put away. 0 or -1 (store). */
+static int one(struct run *r, const char *name, const struct inbox_msg *m,
+	       int *in_tx, int *handled)
 {
 	struct inbox_action a;
 
-	inbox_read(r->data.data, r->data.len, r->our_domain, &r->msg);
 	if (!*in_tx && !r->opts.dry_run) {
 		if (store_begin(r->store))
 			return -1;
 		*in_tx = 1;
 	}
-	if (inbox_decide(r->store, &r->key, &r->opts, &r->msg, &a))
+	if (inbox_decide(r->store, &r->key, &r->opts, m, &a))
 		return -1;
 	r->read++;
 	if (a.handled)
@@ -223,33 +220,17 @@ static int one(struct run *r, const char *name, int *in_tx, int *handled)
 	else
 		r->left++;
 	if (r->json)
-		print_json(r, name, &a);
+		print_json(r, name, m, &a);
 	else
-		print_text(r, name, &a);
+		print_text(name, m, &a);
 	*handled = a.handled && !r->opts.dry_run;
 	return 0;
 }
 
-/* Reads and applies the file NAME of the folder being read. 0 or -1. */
-static int one_file(struct run *r, const char *name, int *in_tx)
-{
-	int handled = 0;
-
-	/* not a file (a FIFO would hang the read), or too large to be a
-	 * bounce: read as empty, so not understood and left in place */
-	if (read_regular_at(r->subfd, r->folder.data, name, INBOX_MAX_MESSAGE,
-			    &r->data) < 0 ||
-	    one(r, name, in_tx, &handled))
-		return -1;
-	if (handled) {
-		buf_add(&r->moves, name, strlen(name) + 1);
-		r->nmoves++;
-	}
-	return r->nmoves == BATCH ? flush(r, in_tx) : 0;
-}
-
-/* A file in cur/ already handled (S flag), or not a message at all. */
-static int skip(const char *sub, const char *name)
+/* Whether the Maildir folder sub's entry name is to be left alone: a
+ * file in cur/ already handled (S flag), or not a message at all.
+ * Called on the inboxpipe thread. */
+static int skip(const char *name, const void *sub)
 {
 	const char *info = strstr(name, ":2,");
 
@@ -273,34 +254,46 @@ static int open_folder(const char *dir, const char *sub, struct buf *path)
 	return fd;
 }
 
+/*
+ * Reads the folder sub: the messages are read and parsed on the
+ * inboxpipe's thread, applied here, and every BATCH handled ones are
+ * committed, then moved (flush). 0 or -1.
+ */
 static int read_folder(struct run *r, const char *sub)
 {
-	struct dirent *de;
-	DIR *d = NULL;
-	int in_tx = 0, ret = -1;
+	const struct inboxpipe_item *it;
+	struct inboxpipe *p = NULL;
+	int in_tx = 0, ret = -1, rc, handled;
 
 	r->subfd = open_folder(r->dir, sub, &r->folder);
 	if (r->subfd < 0)
 		return -1;
-	d = fdopendir(r->subfd);
-	if (!d) {
-		error("cannot read Maildir folder '%s': %s", r->folder.data,
-		      strerror(errno));
-		close(r->subfd);
-		return -1;
-	}
-	ret = 0;
-	/* renames happen after each batch, into cur/: a name read from cur/
+	p = inboxpipe_start(r->subfd, r->folder.data, skip, sub, r->our_domain);
+	if (!p)
+		goto out;
+	/* renames happen after each batch, into cur/: a name listed in cur/
 	 * after being renamed there has the S flag and is skipped */
-	while (!ret && (errno = 0, de = readdir(d)))
-		if (!skip(sub, de->d_name))
-			ret = one_file(r, de->d_name, &in_tx);
-	if (!ret)
-		ret = flush(r, &in_tx);
+	while ((rc = inboxpipe_next(p, &it)) == 1) {
+		if (one(r, it->name, &it->msg, &in_tx, &handled))
+			goto out;
+		if (handled) {
+			buf_add(&r->moves, it->name, strlen(it->name) + 1);
+			r->nmoves++;
+		}
+		if (r->nmoves == BATCH && flush(r, &in_tx))
+			goto out;
+	}
+	if (rc == 0 && !flush(r, &in_tx))
+		ret = 0;
+out:
+	/* a failure commits nothing more and moves nothing more */
 	if (in_tx)
 		store_rollback(r->store);
-	closedir(d);	/* closes r->subfd */
+	inboxpipe_stop(p);
+	close(r->subfd);
 	r->subfd = -1;
+	r->nmoves = 0;
+	buf_reset(&r->moves);
 	return ret;
 }
 
@@ -378,7 +371,8 @@ static int read_imap(struct run *r, const struct config *c)
 		int handled = 0;
 
 		snprintf(name, sizeof(name), "%u", uid);
-		if (one(r, name, &in_tx, &handled)) {
+		inbox_read(r->data.data, r->data.len, r->our_domain, &r->msg);
+		if (one(r, name, &r->msg, &in_tx, &handled)) {
 			ret = EX_IOERR;
 			goto out;
 		}
