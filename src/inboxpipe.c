@@ -92,7 +92,8 @@ struct inboxpipe *inboxpipe_start(int dirfd, const char *folder,
 				  const void *arg, const char *our_domain)
 {
 	struct inboxpipe *p = xcalloc(1, sizeof(*p));
-	int fd = dup(dirfd);
+	/* a descriptor of its own: a dup would share the listing's offset */
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	p->dir = fd < 0 ? NULL : fdopendir(fd);
 	if (!p->dir) {
