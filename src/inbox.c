@@ -37,7 +37,8 @@ const char *inbox_kind_name(enum inbox_kind k)
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* What the walk over the parts gathers. */
+/* What the walk over the parts gathers. inbox_read sets each member
+ * but dsn and arf itself: a new member needs its line there. */
 struct gather {
 	struct inbox_msg *m;
 	struct dsn        dsn;
@@ -429,14 +430,19 @@ static void decide_kind(struct gather *g, const char *our_domain)
 void inbox_read(const char *msg, size_t len, const char *our_domain,
 		struct inbox_msg *m)
 {
-	struct gather *g = xcalloc(1, sizeof(*g));
+	/* not zeroed whole: dsn (21 KiB) and arf are filled by their
+	 * parsers before has_dsn or has_arf says they hold anything, and
+	 * zeroing them for every message cost 3% of an inbox run */
+	struct gather *g = xmalloc(sizeof(*g));
 	struct mailmime *mime = NULL;
 	size_t idx = 0;
 
 	memset(m, 0, sizeof(*m));
 	m->kind = INBOX_OTHER;
 	g->m = m;
+	g->has_dsn = g->has_arf = 0;
 	g->text = (struct buf)BUF_INIT;
+	g->auto_submitted = g->vacation = g->from_daemon = 0;
 	if (len > INBOX_MAX_MESSAGE)
 		goto out;
 	if (len > 5 && !memcmp(msg, "From ", 5)) {
