@@ -1,6 +1,10 @@
 /*
  * bulletin inbox: reads the Maildir that receives bounces, complaints
  * and unsubscribe replies, and applies them to the store (inbox.h).
+ *
+ * A Maildir folder is read and parsed on a second thread (inboxpipe.h);
+ * this one ties each message to a delivery, writes the store, prints,
+ * and every BATCH handled messages commits, then moves them to cur/.
  */
 
 #include <errno.h>
@@ -9,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,7 +116,6 @@ static int parse_opts(int argc, char **argv, struct run *r)
 static void print_json(struct run *r, const char *name,
 		       const struct inbox_msg *m, const struct inbox_action *a)
 {
-
 	buf_reset(&r->out);
 	buf_adds(&r->out, "{\"message\": ");
 	json_add_string(&r->out, name, strlen(name));
@@ -163,8 +165,10 @@ static void handled_name(const char *name, struct buf *out)
 			buf_addch(out, *f);
 }
 
-/* Moves the batch's handled messages: after the commit, so a crash in
- * between reads them again (the store changes are idempotent). */
+/* Moves the batch's handled messages: after the commit, so a crash or
+ * a failed move in between reads them again, and applying them again
+ * changes no status, event, score or report count (a bounce is recorded
+ * once more in the bounces log, which the report counts by subscriber). */
 static int move_batch(struct run *r)
 {
 	struct buf to = BUF_INIT;
