@@ -148,7 +148,10 @@ def fill(box, n, ids, seed=1):
 def timed(cmd, cwd=None):
     """(wall seconds, CPU seconds (user + system), peak RSS in KB, stdout)
     of one run under /usr/bin/time. On a shared machine the CPU time is
-    the fair measure: the wall time includes waiting for a core."""
+    the fair measure: the wall time includes waiting for a core. The
+    files the bench has just written are flushed first, so that no
+    command pays for writing back another's setup."""
+    os.sync()
     start = time.monotonic()
     proc = subprocess.run(["/usr/bin/time", "-v", *map(str, cmd)], cwd=cwd,
                           capture_output=True, text=True)
