@@ -67,16 +67,21 @@ static int produce(struct inboxpipe *p, struct inboxpipe_item *it)
  * 5%; by 32, half the ring, a third of the context switches of 8). */
 #define HANDOVER (INBOXPIPE_DEPTH / 2)
 
-/* Hands over n filled slots and, when rc is not 1, the end. */
-static void hand_over(struct inboxpipe *p, size_t n, int rc)
+/* Hands over n filled slots and, when rc is not 1, the end. Returns
+ * whether the owner asked to stop. */
+static int hand_over(struct inboxpipe *p, size_t n, int rc)
 {
+	int stop;
+
 	pthread_mutex_lock(&p->lock);
 	p->count += n;
 	if (rc != 1)
 		p->end = rc ? -1 : 1;
 	if (p->owner_waits)
 		pthread_cond_signal(&p->filled);
+	stop = p->stop;
 	pthread_mutex_unlock(&p->lock);
+	return stop;
 }
 
 /* Waits for free slots: how many (0 when stopped). */
@@ -114,7 +119,8 @@ static void *reader(void *arg)
 			filled++;
 		}
 		if (rc != 1 || filled == HANDOVER || !room) {
-			hand_over(p, filled, rc);
+			if (hand_over(p, filled, rc))
+				return NULL;
 			filled = 0;
 		}
 	}

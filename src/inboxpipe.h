@@ -61,8 +61,8 @@ struct inboxpipe *inboxpipe_start(int dirfd, const char *folder,
  */
 int inboxpipe_next(struct inboxpipe *p, const struct inboxpipe_item **item);
 
-/* Stops the thread (at most the message it is reading is finished) and
- * frees p. NULL is allowed. */
+/* Stops the thread (it reads at most INBOXPIPE_DEPTH / 2 messages more)
+ * and frees p. NULL is allowed. */
 void inboxpipe_stop(struct inboxpipe *p);
 
 #endif
