@@ -1,15 +1,18 @@
 /*
  * bulletin inbox: reads the Maildir that receives bounces, complaints
  * and unsubscribe replies, and applies them to the store (inbox.h).
+ *
+ * A Maildir folder is read and parsed on a second thread (inboxpipe.h);
+ * this one ties each message to a delivery, writes the store, prints,
+ * and every BATCH handled messages commits, then moves them to cur/.
  */
 
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +21,7 @@
 #include "commands.h"
 #include "config.h"
 #include "inbox.h"
+#include "inboxpipe.h"
 #include "json.h"
 #include "store.h"
 #include "token.h"
@@ -50,7 +54,7 @@ static const char usage[] =
 	"74 database or Maildir error, 78 configuration error.\n";
 
 /* Messages whose store changes are committed together, then moved. */
-#define BATCH 256
+#define BATCH 1024
 
 struct run {
 	struct store        *store;
@@ -58,6 +62,9 @@ struct run {
 	struct inbox_opts    opts;
 	char                 day[16];	/* today, UTC: opts.day */
 	const char          *dir;
+	int                  subfd;	/* the Maildir folder being read */
+	struct buf           folder;	/* its path, "DIR/new" or "DIR/cur" */
+	int                  curfd;	/* cur/, where handled messages go */
 	const char          *imap_url;
 	struct inbox_imap   *imap;
 	unsigned            *uids;	/* handled IMAP messages in this batch */
@@ -66,8 +73,9 @@ struct run {
 	struct inbox_msg     msg;
 	struct buf           data;
 	struct buf           out;
-	char               **moves;	/* "sub/name" of handled messages in this batch */
-	size_t               nmoves;
+	struct buf           moves;	/* names (in sub) of handled messages in
+					 * this batch, each NUL-terminated */
+	size_t               nmoves;	/* how many: names or uids */
 	long long            read, handled, left;
 };
 
@@ -106,10 +114,8 @@ static int parse_opts(int argc, char **argv, struct run *r)
 }
 
 static void print_json(struct run *r, const char *name,
-		       const struct inbox_action *a)
+		       const struct inbox_msg *m, const struct inbox_action *a)
 {
-	const struct inbox_msg *m = &r->msg;
-
 	buf_reset(&r->out);
 	buf_adds(&r->out, "{\"message\": ");
 	json_add_string(&r->out, name, strlen(name));
@@ -129,11 +135,9 @@ static void print_json(struct run *r, const char *name,
 	fwrite(r->out.data, 1, r->out.len, stdout);
 }
 
-static void print_text(struct run *r, const char *name,
+static void print_text(const char *name, const struct inbox_msg *m,
 		       const struct inbox_action *a)
 {
-	const struct inbox_msg *m = &r->msg;
-
 	printf("%s: %s", name, inbox_kind_name(a->kind));
 	for (size_t i = 0; i < m->nrcpt; i++)
 		printf("%s%s", i ? ", " : " ", m->rcpt[i]);
@@ -142,8 +146,8 @@ static void print_text(struct run *r, const char *name,
 	printf("%s: %s\n", a->verified ? ", verified" : "", a->what);
 }
 
-/* cur/NAME:2,FLAGS with S added (flags stay sorted) for a message
- * called NAME. */
+/* NAME:2,FLAGS with S added (flags stay sorted), its name in cur/,
+ * for a message called NAME. */
 static void handled_name(const char *name, struct buf *out)
 {
 	const char *info = strstr(name, ":2,");
@@ -151,7 +155,8 @@ static void handled_name(const char *name, struct buf *out)
 	const char *flags = info ? info + 3 : "";
 
 	buf_reset(out);
-	buf_addf(out, "cur/%.*s:2,", (int)base, name);
+	buf_add(out, name, base);
+	buf_adds(out, ":2,");
 	for (const char *f = flags; *f && *f < 'S'; f++)
 		buf_addch(out, *f);
 	buf_addch(out, 'S');
@@ -160,30 +165,25 @@ static void handled_name(const char *name, struct buf *out)
 			buf_addch(out, *f);
 }
 
-/* Moves the batch's handled messages: after the commit, so a crash in
- * between reads them again (the store changes are idempotent). */
+/* Moves the batch's handled messages: after the commit, so a crash or
+ * a failed move in between reads them again, and applying them again
+ * changes no status, event, score or report count (a bounce is recorded
+ * once more in the bounces log, which the report counts by subscriber). */
 static int move_batch(struct run *r)
 {
-	struct buf from = BUF_INIT, to = BUF_INIT;
+	struct buf to = BUF_INIT;
+	const char *name = r->moves.data;
 	int ret = 0;
 
-	for (size_t i = 0; i < r->nmoves; i++) {
-		const char *slash = strchr(r->moves[i], '/');
-		struct buf rel = BUF_INIT;
-
-		handled_name(slash + 1, &rel);
-		buf_reset(&from);
-		buf_reset(&to);
-		buf_addf(&from, "%s/%s", r->dir, r->moves[i]);
-		buf_addf(&to, "%s/%s", r->dir, rel.data);
-		buf_release(&rel);
-		if (rename(from.data, to.data) && !ret)
-			ret = error("cannot move '%s' to '%s': %s", from.data,
-				    to.data, strerror(errno));
-		free(r->moves[i]);
+	for (size_t i = 0; i < r->nmoves; i++, name += strlen(name) + 1) {
+		handled_name(name, &to);
+		if (renameat(r->subfd, name, r->curfd, to.data) && !ret)
+			ret = error("cannot move '%s/%s' to '%s/cur/%s': %s",
+				    r->folder.data, name, r->dir, to.data,
+				    strerror(errno));
 	}
 	r->nmoves = 0;
-	buf_release(&from);
+	buf_reset(&r->moves);
 	buf_release(&to);
 	return ret;
 }
@@ -204,19 +204,19 @@ static int flush(struct run *r, int *in_tx)
 	return move_batch(r);
 }
 
-/* Applies the message in r->data, called name; *handled says whether
- * it can be put away. 0 or -1 (store). */
-static int one(struct run *r, const char *name, int *in_tx, int *handled)
+/* Applies the message m, called name; *handled says whether it can
+ * be put away. 0 or -1 (store). */
+static int one(struct run *r, const char *name, const struct inbox_msg *m,
+	       int *in_tx, int *handled)
 {
 	struct inbox_action a;
 
-	inbox_read(r->data.data, r->data.len, r->our_domain, &r->msg);
 	if (!*in_tx && !r->opts.dry_run) {
 		if (store_begin(r->store))
 			return -1;
 		*in_tx = 1;
 	}
-	if (inbox_decide(r->store, &r->key, &r->opts, &r->msg, &a))
+	if (inbox_decide(r->store, &r->key, &r->opts, m, &a))
 		return -1;
 	r->read++;
 	if (a.handled)
@@ -224,48 +224,17 @@ static int one(struct run *r, const char *name, int *in_tx, int *handled)
 	else
 		r->left++;
 	if (r->json)
-		print_json(r, name, &a);
+		print_json(r, name, m, &a);
 	else
-		print_text(r, name, &a);
+		print_text(name, m, &a);
 	*handled = a.handled && !r->opts.dry_run;
 	return 0;
 }
 
-/* Reads and applies the file SUB/NAME of the Maildir. 0 or -1. */
-static int one_file(struct run *r, const char *sub, const char *name,
-		    int *in_tx)
-{
-	struct buf path = BUF_INIT;
-	struct stat st;
-	int handled = 0, ret = -1;
-
-	buf_addf(&path, "%s/%s/%s", r->dir, sub, name);
-	buf_reset(&r->data);
-	if (lstat(path.data, &st)) {
-		ret = error("cannot read '%s': %s", path.data, strerror(errno));
-		goto out;
-	}
-	/* not a file (a FIFO would hang the read), or too large to be a
-	 * bounce: read as empty, so not understood and left in place */
-	if (S_ISREG(st.st_mode) && st.st_size <= INBOX_MAX_MESSAGE &&
-	    read_file(path.data, &r->data))
-		goto out;
-	if (one(r, name, in_tx, &handled))
-		goto out;
-	if (handled) {
-		struct buf rel = BUF_INIT;
-
-		buf_addf(&rel, "%s/%s", sub, name);
-		r->moves[r->nmoves++] = buf_detach(&rel, NULL);
-	}
-	ret = r->nmoves == BATCH ? flush(r, in_tx) : 0;
-out:
-	buf_release(&path);
-	return ret;
-}
-
-/* A file in cur/ already handled (S flag), or not a message at all. */
-static int skip(const char *sub, const char *name)
+/* Whether the Maildir folder sub's entry name is to be left alone: a
+ * file in cur/ already handled (S flag), or not a message at all.
+ * Called on the inboxpipe thread. */
+static int skip(const char *name, const void *sub)
 {
 	const char *info = strstr(name, ":2,");
 
@@ -274,32 +243,61 @@ static int skip(const char *sub, const char *name)
 	return !strcmp(sub, "cur") && info && strchr(info + 3, 'S');
 }
 
+/* Opens the folder sub of the Maildir dir, its path left in path;
+ * or error() -1. */
+static int open_folder(const char *dir, const char *sub, struct buf *path)
+{
+	int fd;
+
+	buf_reset(path);
+	buf_addf(path, "%s/%s", dir, sub);
+	fd = open(path->data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		error("cannot read Maildir folder '%s': %s", path->data,
+		      strerror(errno));
+	return fd;
+}
+
+/*
+ * Reads the folder sub: the messages are read and parsed on the
+ * inboxpipe's thread, applied here, and every BATCH handled ones are
+ * committed, then moved (flush). 0 or -1.
+ */
 static int read_folder(struct run *r, const char *sub)
 {
-	struct buf path = BUF_INIT;
-	struct dirent *de;
-	DIR *d;
-	int in_tx = 0, ret = 0;
+	const struct inboxpipe_item *it;
+	struct inboxpipe *p = NULL;
+	int in_tx = 0, ret = -1, rc, handled;
 
-	buf_addf(&path, "%s/%s", r->dir, sub);
-	d = opendir(path.data);
-	if (!d) {
-		ret = error("cannot read Maildir folder '%s': %s", path.data,
-			    strerror(errno));
+	r->subfd = open_folder(r->dir, sub, &r->folder);
+	if (r->subfd < 0)
+		return -1;
+	p = inboxpipe_start(r->subfd, r->folder.data, skip, sub, r->our_domain);
+	if (!p)
 		goto out;
-	}
-	/* renames happen after each batch, into cur/: a name read from cur/
+	/* renames happen after each batch, into cur/: a name listed in cur/
 	 * after being renamed there has the S flag and is skipped */
-	while (!ret && (errno = 0, de = readdir(d)))
-		if (!skip(sub, de->d_name))
-			ret = one_file(r, sub, de->d_name, &in_tx);
-	if (!ret)
-		ret = flush(r, &in_tx);
+	while ((rc = inboxpipe_next(p, &it)) == 1) {
+		if (one(r, it->name, &it->msg, &in_tx, &handled))
+			goto out;
+		if (handled) {
+			buf_add(&r->moves, it->name, strlen(it->name) + 1);
+			r->nmoves++;
+		}
+		if (r->nmoves == BATCH && flush(r, &in_tx))
+			goto out;
+	}
+	if (rc == 0 && !flush(r, &in_tx))
+		ret = 0;
+out:
+	/* a failure commits nothing more and moves nothing more */
 	if (in_tx)
 		store_rollback(r->store);
-	closedir(d);
-out:
-	buf_release(&path);
+	inboxpipe_stop(p);
+	close(r->subfd);
+	r->subfd = -1;
+	r->nmoves = 0;
+	buf_reset(&r->moves);
 	return ret;
 }
 
@@ -377,7 +375,8 @@ static int read_imap(struct run *r, const struct config *c)
 		int handled = 0;
 
 		snprintf(name, sizeof(name), "%u", uid);
-		if (one(r, name, &in_tx, &handled)) {
+		inbox_read(r->data.data, r->data.len, r->our_domain, &r->msg);
+		if (one(r, name, &r->msg, &in_tx, &handled)) {
 			ret = EX_IOERR;
 			goto out;
 		}
@@ -406,7 +405,7 @@ out:
 static int read_maildir(struct run *r)
 {
 	struct buf p = BUF_INIT;
-	int bad;
+	int bad, status;
 
 	buf_addf(&p, "%s/new", r->dir);
 	bad = access(p.data, R_OK | X_OK);
@@ -415,7 +414,12 @@ static int read_maildir(struct run *r)
 		error("'%s' is not a Maildir (no readable new/)", r->dir);
 		return EX_NOINPUT;
 	}
-	return read_folder(r, "new") || read_folder(r, "cur") ? EX_IOERR : EX_OK;
+	r->curfd = open_folder(r->dir, "cur", &r->folder);
+	if (r->curfd < 0)
+		return EX_IOERR;
+	status = read_folder(r, "new") || read_folder(r, "cur") ? EX_IOERR : EX_OK;
+	close(r->curfd);
+	return status;
 }
 
 static int setup(struct run *r, struct ctx *ctx)
@@ -453,13 +457,15 @@ int cmd_inbox(int argc, char **argv, struct ctx *ctx)
 	memset(&r, 0, sizeof(r));
 	r.data = (struct buf)BUF_INIT;
 	r.out = (struct buf)BUF_INIT;
+	r.moves = (struct buf)BUF_INIT;
+	r.folder = (struct buf)BUF_INIT;
+	r.subfd = r.curfd = -1;
 	rc = parse_opts(argc, argv, &r);
 	if (rc)
 		return rc < 0 ? EX_OK : rc;
 	rc = setup(&r, ctx);
 	if (rc)
 		return rc;
-	r.moves = xcalloc(BATCH, sizeof(*r.moves));
 	if (r.imap_url)
 		status = read_imap(&r, ctx->config);
 	else
@@ -467,9 +473,8 @@ int cmd_inbox(int argc, char **argv, struct ctx *ctx)
 	fflush(stdout);
 	fprintf(stderr, "inbox: %lld read, %lld handled, %lld left in place%s\n",
 		r.read, r.handled, r.left, r.opts.dry_run ? " (dry run)" : "");
-	for (size_t i = 0; i < r.nmoves; i++)
-		free(r.moves[i]);
-	free(r.moves);
+	buf_release(&r.moves);
+	buf_release(&r.folder);
 	buf_release(&r.data);
 	buf_release(&r.out);
 	token_key_release(&r.key);

@@ -18,11 +18,12 @@
 static const char usage[] =
 	"usage: bulletin secret rotate\n"
 	"\n"
-	"Makes a new secret for unsubscribe tokens ([tokens] secret-file).\n"
-	"The one it replaces is kept as SECRET-FILE.previous and still\n"
-	"accepted for [tokens] grace-days (default 90), so the unsubscribe\n"
-	"links of mail already sent keep working; new mail is signed with\n"
-	"the new secret. Without a secret yet, it makes the first one.\n"
+	"Makes a new secret for unsubscribe tokens and VERP tags ([tokens]\n"
+	"secret-file). The one it replaces is kept as SECRET-FILE.previous\n"
+	"and still accepted for [tokens] grace-days (default 90), so the\n"
+	"unsubscribe links and bounce addresses of mail already sent keep\n"
+	"working; new mail is signed with the new secret. Without a secret\n"
+	"yet, it makes the first one.\n"
 	"Restart 'bulletin serve' afterwards.\n"
 	"\n"
 	"Exit status: 0, 64 usage, 73 cannot write, 78 bad configuration.\n";

@@ -89,14 +89,30 @@ out:
 void token_key_release(struct token_key *k)
 {
 	/* volatile: the compiler may not drop a wipe of memory it frees next */
-	volatile unsigned char *p = k->secret;
+	volatile unsigned char *p = k->secret, *q = k->previous;
 
 	for (size_t i = 0; i < sizeof(k->secret); i++)
-		p[i] = 0;
+		p[i] = q[i] = 0;
+	k->has_previous = 0;
 }
 
-static void mac_hex(const struct token_key *k, const char *purpose,
-		    const char *payload, size_t len, char hex[TOKEN_MAC_HEX + 1])
+/*
+ * The secrets a token may be signed with, the current one first, then
+ * the previous one while its grace period lasts (token_key_load_previous):
+ * every check of a signed token accepts exactly these. Returns how many
+ * (1 or 2).
+ */
+static size_t accepted_secrets(const struct token_key *k,
+			       const unsigned char *out[2])
+{
+	out[0] = k->secret;
+	out[1] = k->previous;
+	return k->has_previous ? 2 : 1;
+}
+
+static void mac_hex(const unsigned char secret[TOKEN_SECRET_BYTES],
+		    const char *purpose, const char *payload, size_t len,
+		    char hex[TOKEN_MAC_HEX + 1])
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[32];
@@ -105,7 +121,7 @@ static void mac_hex(const struct token_key *k, const char *purpose,
 	buf_adds(&msg, purpose);
 	buf_addch(&msg, '\0');
 	buf_add(&msg, payload, len);
-	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, k->secret, sizeof(k->secret),
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, TOKEN_SECRET_BYTES,
 			     msg.data, msg.len, md))
 		die(EX_SOFTWARE, "HMAC-SHA256 is not available");
 	for (int i = 0; i < TOKEN_MAC_HEX / 2; i++) {
@@ -121,7 +137,7 @@ void token_sign(const struct token_key *k, const char *purpose,
 {
 	char hex[TOKEN_MAC_HEX + 1];
 
-	mac_hex(k, purpose, payload, len, hex);
+	mac_hex(k->secret, purpose, payload, len, hex);
 	buf_add(out, payload, len);
 	buf_addch(out, '.');
 	buf_add(out, hex, TOKEN_MAC_HEX);
@@ -130,17 +146,20 @@ void token_sign(const struct token_key *k, const char *purpose,
 long token_verify(const struct token_key *k, const char *purpose,
 		  const char *token, size_t len)
 {
+	const unsigned char *secrets[2];
+	size_t n = accepted_secrets(k, secrets), payload;
 	char hex[TOKEN_MAC_HEX + 1];
-	unsigned diff = 0;
-	size_t payload;
+	int ok = 0;
 
 	if (len < TOKEN_MAC_HEX + 2 || token[len - TOKEN_MAC_HEX - 1] != '.')
 		return -1;
 	payload = len - TOKEN_MAC_HEX - 1;
-	mac_hex(k, purpose, token, payload, hex);
-	for (size_t i = 0; i < TOKEN_MAC_HEX; i++)
-		diff |= (unsigned)(hex[i] ^ token[payload + 1 + i]);
-	return diff ? -1 : (long)payload;
+	/* every secret tried, whichever matches: the time says nothing */
+	for (size_t i = 0; i < n; i++) {
+		mac_hex(secrets[i], purpose, token, payload, hex);
+		ok |= token_equal(hex, token + payload + 1, TOKEN_MAC_HEX);
+	}
+	return ok ? (long)payload : -1;
 }
 
 int campaign_id_valid(const char *id)
@@ -299,20 +318,20 @@ void token_unsub_make(const struct token_key *k, long long id,
 }
 
 /* Whether the MAC at the end of t (len bytes in all) is right under
- * the current secret or the previous one. */
+ * one of the accepted secrets. */
 static int unsub_signed(const struct token_key *k, const unsigned char *t,
 			size_t len)
 {
-	size_t body = len - TOKEN_UNSUB_MAC;
+	const unsigned char *secrets[2];
+	size_t n = accepted_secrets(k, secrets), body = len - TOKEN_UNSUB_MAC;
 	unsigned char mac[32];
-	int ok;
+	int ok = 0;
 
-	unsub_mac(k->secret, t, body, mac);
-	ok = token_equal(mac, t + body, TOKEN_UNSUB_MAC);
-	if (k->has_previous) {
-		unsub_mac(k->previous, t, body, mac);
+	for (size_t i = 0; i < n; i++) {
+		unsub_mac(secrets[i], t, body, mac);
 		ok |= token_equal(mac, t + body, TOKEN_UNSUB_MAC);
 	}
+	memset(mac, 0, sizeof(mac));
 	return ok;
 }
 

@@ -43,7 +43,7 @@ void token_hex(struct buf *out, const void *data, size_t n);
  */
 int token_key_load(struct token_key *k, const char *path);
 
-/* Wipes the secret from memory. */
+/* Wipes the secrets (current and previous) from memory. */
 void token_key_release(struct token_key *k);
 
 /* Appends "PAYLOAD.MAC" for purpose. */
@@ -51,10 +51,12 @@ void token_sign(const struct token_key *k, const char *purpose,
 		const char *payload, size_t len, struct buf *out);
 
 /*
- * Checks a token made by token_sign for purpose. Returns the length of
- * its payload (the token's first bytes) when the MAC is right, or -1
- * (silently) when it is forged, truncated or malformed. Compares in
- * constant time.
+ * Checks a token made by token_sign for purpose with k's secret or,
+ * within its grace period, the previous one (token_key_load_previous:
+ * mail sent before a rotation still bounces and unsubscribes after it).
+ * Returns the length of its payload (the token's first bytes) when the
+ * MAC is right, or -1 (silently) when it is forged, truncated or
+ * malformed. Tries every accepted secret and compares with token_equal.
  */
 long token_verify(const struct token_key *k, const char *purpose,
 		  const char *token, size_t len);
@@ -69,8 +71,9 @@ void token_verp_tag(const struct token_key *k, const char *campaign,
 
 /*
  * Reads a VERP tag back. Returns 0 with the campaign (copied into
- * campaign[65]) and the subscriber id when the tag is genuine, -1
- * (silently) when it is forged, truncated or malformed.
+ * campaign[65]) and the subscriber id when the tag is genuine (signed
+ * with a secret token_verify accepts), -1 (silently) when it is forged,
+ * truncated or malformed.
  */
 int token_verp_parse(const struct token_key *k, const char *tag,
 		     char campaign[65], long long *subscriber_id);

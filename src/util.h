@@ -38,6 +38,20 @@ char *xstrndup(const char *s, size_t n);
 int read_file(const char *path, struct buf *out);
 
 /*
+ * Reads the file name in the open folder dirfd into out (its contents
+ * replaced) when it is a regular file of at most max bytes: returns 1.
+ * Returns 0 with out empty when it is anything else: a symlink (not
+ * followed), a FIFO or device (not waited for), a folder, a larger
+ * file. Returns -1 after error() naming folder/name when it cannot be
+ * opened or read (folder is for the message only). One open, fstat
+ * and, for a file that does not change meanwhile, one read; the access
+ * time is left alone where the owner allows it (O_NOATIME): reading
+ * mail must not cost an inode write per message.
+ */
+int read_regular_at(int dirfd, const char *folder, const char *name,
+		    size_t max, struct buf *out);
+
+/*
  * Resolves root/rel ("..", ".", every symlink) and returns it, the
  * caller frees it, when it stays inside root (itself resolved); else
  * NULL with errno set: EXDEV when it leads outside root, or realpath's

@@ -83,6 +83,40 @@ def test_dsn_tied_by_verp_tag_marks_the_subscriber_bounced(project, sent, box):
     assert "1 read, 1 handled, 0 left in place" in proc.stderr
 
 
+def test_a_bounce_after_a_secret_rotation_is_still_tied_by_its_verp_tag(
+        project, sent, box):
+    """Mail sent before `bulletin secret rotate` bounces after it: its VERP
+    tag, signed with the old secret, still names the delivery during the
+    grace period, and no longer after it."""
+    ada_id, _ = sent["ada@example.org"]
+    bob_id, _ = sent["bob@example.org"]
+    old_secret = project.secret.read_text()
+    proc = project.run("secret", "rotate")
+    assert proc.returncode == 0, proc.stderr
+    assert project.secret.read_text() != old_secret
+    # verp_address signs with the secret the send used: the old one now
+    deliver(box, "1.dsn", dsn(verp_address(ada_id), "ada@example.org"))
+    proc, rows = run_inbox(project, box)
+    assert proc.returncode == 0, proc.stderr
+    assert rows == [{"message": "1.dsn", "kind": "hard-bounce",
+                     "recipients": ["ada@example.org"], "status": "5.1.1",
+                     "verified": True,
+                     "action": f"marked subscriber {ada_id} bounced"}]
+    assert sub_status(project, "ada@example.org") == "bounced"
+    assert bounce_rows(project) == [(ada_id, "2021-03", "hard", "5.1.1")]
+
+    # past the grace period the old tag is nobody's
+    project.config.write_text(project.config.read_text().replace(
+        "[tokens]\n", "[tokens]\ngrace-days = 0\n"))
+    deliver(box, "2.dsn", dsn(verp_address(bob_id), "bob@example.org"))
+    proc, rows = run_inbox(project, box)
+    assert proc.returncode == 0, proc.stderr
+    assert [(r["message"], r["verified"], r["action"]) for r in rows] == [
+        ("2.dsn", False,
+         "none: not tied to a delivery of ours (unverified)")]
+    assert sub_status(project, "bob@example.org") == "active"
+
+
 def test_dsn_tied_by_the_returned_message_id(project, sent, box):
     bob_id, bob_msgid = sent["bob@example.org"]
     deliver(box, "1.dsn", dsn(f"digest@{DOMAIN}", "bob@example.org",
@@ -274,6 +308,56 @@ def test_a_second_run_changes_nothing_and_dry_run_changes_nothing(
     with db(project) as conn:
         assert conn.execute("SELECT * FROM events ORDER BY id"
                             ).fetchall() == snapshot
+
+
+def test_a_failure_after_the_commit_reads_the_messages_again_harmlessly(
+        project, sent, box):
+    """The store changes are committed before the files move: when moving
+    fails (here a folder in the way in cur/; a crash is the same), the
+    next run reads the messages again, and applying them again changes
+    nothing anyone sees: statuses, events, scores, the report's counts."""
+    ada_id, _ = sent["ada@example.org"]
+    bob_id, _ = sent["bob@example.org"]
+    cy_id, cy_msgid = sent["cy@example.org"]
+    deliver(box, "1.dsn", dsn(verp_address(ada_id), "ada@example.org"))
+    deliver(box, "2.soft", dsn(verp_address(bob_id), "bob@example.org",
+                               "4.2.2", "delayed"))
+    deliver(box, "3.arf", arf(cy_msgid, "cy@example.org"))
+    blocker = box / "cur" / "1.dsn:2,S"
+    blocker.mkdir()
+    (blocker / "x").write_text("in the way")
+
+    def seen():
+        with db(project) as conn:
+            return (conn.execute("SELECT email, status FROM subscribers"
+                                 " ORDER BY id").fetchall(),
+                    conn.execute("SELECT * FROM events ORDER BY id").fetchall(),
+                    conn.execute("SELECT * FROM bounce_scores").fetchall(),
+                    conn.execute(
+                        "SELECT kind, count(DISTINCT subscriber_id)"
+                        " FROM bounces GROUP BY kind ORDER BY kind").fetchall())
+
+    proc, rows = run_inbox(project, box)
+    assert proc.returncode == 74
+    assert f"cannot move '{box}/new/1.dsn' to '{box}/cur/1.dsn:2,S'" in (
+        proc.stderr)
+    assert len(rows) == 3
+    # committed, though 1.dsn could not be put away
+    assert sub_status(project, "ada@example.org") == "bounced"
+    assert names(box, "new") == ["1.dsn"]
+    after_first = seen()
+    assert after_first[3] == [("complaint", 1), ("hard", 1), ("soft", 1)]
+
+    shutil.rmtree(blocker)
+    proc, rows = run_inbox(project, box)
+    assert proc.returncode == 0, proc.stderr
+    assert rows == [{"message": "1.dsn", "kind": "hard-bounce",
+                     "recipients": ["ada@example.org"], "status": "5.1.1",
+                     "verified": True, "action":
+                     f"marked subscriber {ada_id} bounced (already so)"}]
+    assert seen() == after_first
+    assert names(box, "new") == []
+    assert names(box, "cur") == ["1.dsn:2,S", "2.soft:2,S", "3.arf:2,S"]
 
 
 def test_text_format_says_what_it_did(project, sent, box):

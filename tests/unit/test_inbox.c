@@ -11,9 +11,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "arf.h"
 #include "bounceshape.h"
@@ -21,7 +25,9 @@
 #include "dsn.h"
 #include "fields.h"
 #include "inbox.h"
+#include "inboxpipe.h"
 #include "token.h"
+#include "util.h"
 
 /* ---- fields ---------------------------------------------------------------- */
 
@@ -416,6 +422,189 @@ static void test_verp_tags(void **state)
 	buf_release(&tag);
 }
 
+/*
+ * libetpan is handed only the MIME fields of a plain header, the whole
+ * message otherwise: both ways the verdict is libetpan's reading. A
+ * folded Subject or Content-Type is plain; a folded From whose next
+ * line looks like a field is not: libetpan ends the header there, so the
+ * report behind it is not seen as one (and must not be, here either).
+ */
+static void test_read_header_as_libetpan_does(void **state)
+{
+	static const char *const head[] = {
+		"From: MAILER-DAEMON@mx.example.org\r\n"
+		"Subject: Undelivered Mail\r\n Returned to Sender\r\n",
+		"From: MAILER-DAEMON@mx.example.org\n"
+		"Subject: Undelivered Mail Returned to Sender\n",
+		"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\r\n"
+		" o: digest@news.example.org\r\n",
+		"From: MAILER-DAEMON@mx.example.org\r\nBad Name: x\r\n",
+	};
+	static const char body[] =
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/report; report-type=delivery-status;\r\n"
+		"\tboundary=\"b\"\r\n\r\n"
+		"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+		"Reporting-MTA: dns; mx\r\n\r\n"
+		"Final-Recipient: rfc822; ada@example.org\r\n"
+		"Action: failed\r\nStatus: 5.2.1\r\n\r\n--b--\r\n";
+	struct inbox_msg *m = malloc(sizeof(*m));
+	struct buf text = BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++) {
+		buf_reset(&text);
+		buf_adds(&text, head[i]);
+		buf_adds(&text, body);
+		read_msg(text.data, m);
+		if (i < 2) {
+			assert_string_equal(m->shape, "dsn");
+			assert_int_equal(m->kind, INBOX_HARD);
+			assert_string_equal(m->status, "5.2.1");
+		} else {
+			assert_true(m->shape == NULL || strcmp(m->shape, "dsn"));
+		}
+	}
+	buf_release(&text);
+	free(m);
+}
+
+/* ---- reading a Maildir folder ------------------------------------------ */
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A regular file is read whole; a symlink, a FIFO and a folder read as
+ * nothing (0), without following or waiting; a file over max too; a
+ * missing one is an error naming it. */
+static void test_read_regular_at(void **state)
+{
+	char dir[] = "/tmp/test_inbox.XXXXXX", path[256];
+	struct buf b = BUF_INIT;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	put(dir, "m", "Subject: hi\n\nbody\n");
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/link", dir);
+	assert_int_equal(symlink("m", path), 0);
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+
+	assert_int_equal(read_regular_at(fd, dir, "m", 100, &b), 1);
+	assert_string_equal(b.data, "Subject: hi\n\nbody\n");
+	assert_int_equal(read_regular_at(fd, dir, "m", 10, &b), 0);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(read_regular_at(fd, dir, "fifo", 100, &b), 0);
+	assert_int_equal(read_regular_at(fd, dir, "link", 100, &b), 0);
+	assert_int_equal(read_regular_at(fd, dir, "sub", 100, &b), 0);
+	assert_int_equal(read_regular_at(fd, dir, "gone", 100, &b), -1);
+	assert_int_equal(b.len, 0);
+
+	close(fd);
+	buf_release(&b);
+	for (const char *const *n = (const char *const[]){ "m", "fifo", "link",
+							   NULL }; *n; n++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *n);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+static int skip_dot_and_x(const char *name, const void *arg)
+{
+	(void)arg;
+	return name[0] == '.' || name[0] == 'x';
+}
+
+/* More messages than the pipe holds come back in the folder's order,
+ * each what inbox_read makes of its file; skipped names never come. */
+static void test_inboxpipe_order_and_results(void **state)
+{
+	enum { N = 3 * INBOXPIPE_DEPTH + 5 };
+	char dir[] = "/tmp/test_inbox.XXXXXX", name[64], path[256];
+	char (*order)[256] = calloc(N, sizeof(*order));
+	const struct inboxpipe_item *it;
+	struct inbox_msg *want = malloc(sizeof(*want));
+	struct inboxpipe *p;
+	struct dirent *de;
+	struct buf b = BUF_INIT;
+	size_t n = 0, got = 0;
+	int fd, rc;
+	DIR *d;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "%d.m", i);
+		put(dir, name, i % 3 == 0 ?
+			    "From: MAILER-DAEMON@mx.example.org\n"
+			    "Subject: failure\n\n<gone@example.org>:\n"
+			    "550 5.1.1 user unknown\n" :
+		       i % 3 == 1 ? "Auto-Submitted: auto-replied\n"
+				    "Subject: Out of office\n\nAway.\n" :
+				    "Subject: hello\n\nhi\n");
+	}
+	put(dir, "x-skipped", "Subject: no\n\n");
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (!skip_dot_and_x(de->d_name, NULL))
+			snprintf(order[n++], sizeof(order[0]), "%s", de->d_name);
+	closedir(d);
+	assert_int_equal(n, N);
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	p = inboxpipe_start(fd, dir, skip_dot_and_x, NULL, "news.example.org");
+	assert_non_null(p);
+	while ((rc = inboxpipe_next(p, &it)) == 1) {
+		assert_true(got < n);
+		assert_string_equal(it->name, order[got]);
+		assert_int_equal(read_regular_at(fd, dir, it->name, 1 << 20, &b), 1);
+		inbox_read(b.data, b.len, "news.example.org", want);
+		assert_memory_equal(&it->msg, want, sizeof(*want));
+		got++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(got, n);
+	assert_int_equal(inboxpipe_next(p, &it), 0);	/* stays done */
+	inboxpipe_stop(p);
+
+	/* stopped early, with the thread ahead: nothing leaks or hangs */
+	p = inboxpipe_start(fd, dir, skip_dot_and_x, NULL, NULL);
+	assert_int_equal(inboxpipe_next(p, &it), 1);
+	inboxpipe_stop(p);
+	inboxpipe_stop(NULL);
+
+	close(fd);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, order[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/x-skipped", dir);
+	unlink(path);
+	rmdir(dir);
+	buf_release(&b);
+	free(order);
+	free(want);
+}
+
 /* ---- hostile input ------------------------------------------------------- */
 
 /* Random bytes and mutations of real shapes: every reader stays within
@@ -484,6 +673,9 @@ int main(void)
 		cmocka_unit_test(test_read_auto_replies),
 		cmocka_unit_test(test_read_junk_is_other),
 		cmocka_unit_test(test_verp_tags),
+		cmocka_unit_test(test_read_header_as_libetpan_does),
+		cmocka_unit_test(test_read_regular_at),
+		cmocka_unit_test(test_inboxpipe_order_and_results),
 		cmocka_unit_test(test_mutated_messages),
 	};
 

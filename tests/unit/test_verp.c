@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "token.h"
@@ -22,6 +23,7 @@ static struct token_key key(unsigned char fill)
 {
 	struct token_key k;
 
+	memset(&k, 0, sizeof(k));
 	memset(k.secret, fill, sizeof(k.secret));
 	return k;
 }
@@ -151,6 +153,64 @@ static void secret_file_rules(void **state)
 	rmdir(dir);
 }
 
+/* A bounce that comes back after `bulletin secret rotate` for mail sent
+ * before it carries a tag signed with the old secret: read back within
+ * the grace period, refused after it, and never under a third secret. */
+static void tags_survive_a_rotation(void **state)
+{
+	char dir[] = "/tmp/test_verp.XXXXXX", path[64], prev[80], camp[65];
+	struct token_key old, cur, other = key(9);
+	struct buf tag = BUF_INIT, fresh = BUF_INIT;
+	long long id = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	snprintf(prev, sizeof(prev), "%s.previous", path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("0202020202020202020202020202020202020202020202020202020202020202\n", f);
+	fclose(f);
+	chmod(path, 0600);
+	assert_int_equal(token_key_load(&old, path), 0);
+	token_verp_tag(&old, "2021-03", 42, &tag);
+
+	assert_int_equal(token_secret_rotate(path, time(NULL) - 89 * 86400), 0);
+	assert_int_equal(token_key_load(&cur, path), 0);
+	assert_int_equal(token_key_load_previous(&cur, path, 90), 0);
+	assert_true(cur.has_previous);
+	assert_int_equal(token_verp_parse(&cur, tag.data, camp, &id), 0);
+	assert_true(id == 42);
+	assert_string_equal(camp, "2021-03");
+	/* new tags are signed with the new secret alone */
+	token_verp_tag(&cur, "2021-03", 42, &fresh);
+	assert_string_not_equal(fresh.data, tag.data);
+	assert_int_equal(token_verp_parse(&cur, fresh.data, camp, &id), 0);
+	assert_int_equal(token_verp_parse(&old, fresh.data, camp, &id), -1);
+	/* the old secret does not make a forgery under it pass */
+	tag.data[0] = '5';
+	assert_int_equal(token_verp_parse(&cur, tag.data, camp, &id), -1);
+	tag.data[0] = '4';
+	/* a third secret's tags are refused */
+	buf_reset(&fresh);
+	token_verp_tag(&other, "2021-03", 42, &fresh);
+	assert_int_equal(token_verp_parse(&cur, fresh.data, camp, &id), -1);
+
+	/* past the grace period the old tag is refused */
+	assert_int_equal(token_key_load_previous(&cur, path, 88), 0);
+	assert_false(cur.has_previous);
+	assert_int_equal(token_verp_parse(&cur, tag.data, camp, &id), -1);
+
+	token_key_release(&old);
+	token_key_release(&cur);
+	unlink(path);
+	unlink(prev);
+	rmdir(dir);
+	buf_release(&tag);
+	buf_release(&fresh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +220,7 @@ int main(void)
 		cmocka_unit_test(sign_and_verify),
 		cmocka_unit_test(campaign_ids),
 		cmocka_unit_test(secret_file_rules),
+		cmocka_unit_test(tags_survive_a_rotation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
