@@ -1,26 +1,42 @@
 /*
- * The SMTP transport: libcurl's multi interface with one easy handle per
- * connection slot. The multi handle keeps each connection open after a
- * message (EHLO, STARTTLS and AUTH happen once per connection), so a
- * slot's next message goes out on the same connection. libcurl closes a
- * connection after any failed transfer (a 421 included); the slot's next
- * message then opens a new one.
+ * The SMTP transport: one thread per connection, each with its own
+ * libcurl easy handle, which keeps its connection open after a message
+ * (EHLO, STARTTLS and AUTH happen once per connection), so a thread's
+ * next message goes out on the same connection. libcurl closes a
+ * connection after any failed transfer (a 421 included); the thread's
+ * next message then opens a new one.
+ *
+ * Why threads and not libcurl's multi interface: libcurl 7.88 waits for
+ * the reply to the data (the 250 after the final dot) inside the call
+ * that sent it, even through a multi handle, so one handle's connections
+ * took turns: while one waited for its relay, the others sat idle.
+ *
+ * The caller's thread only queues messages (submit) and collects
+ * results (run); it never waits for the network.
  *
  * Only this file speaks libcurl.
  */
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "transport.h"
 #include "util.h"
 
 #define READ_BUFFER (512 * 1024)	/* libcurl's largest upload buffer */
 
+/* One connection: its thread, its handle and the message it sends. */
 struct slot {
+	struct smtp      *sm;
+	pthread_t         thread;
+	int               started;
 	CURL             *easy;
-	struct tmsg      *msg;		/* NULL when idle */
+	struct tmsg      *msg;		/* being sent */
 	size_t            off;		/* bytes of msg->data handed to libcurl */
 	struct curl_slist rcpt;		/* one recipient: libcurl does not copy it */
 	char              last[512];	/* the last reply line */
@@ -32,13 +48,29 @@ struct slot {
 	char              errbuf[CURL_ERROR_SIZE];
 };
 
+/* A message sent, waiting for run() to report it. */
+struct finished {
+	struct tmsg   *msg;
+	struct tresult r;
+};
+
 struct smtp {
 	struct transport t;
-	CURLM           *multi;
 	struct slot     *slots;
 	size_t           nslots;
-	size_t           busy;
 	char            *url;		/* with the EHLO name as its path */
+
+	pthread_mutex_t  lock;		/* guards what follows */
+	pthread_cond_t   work;		/* a message queued, or stopping */
+	pthread_cond_t   done;		/* a message finished */
+	struct tmsg    **queue;		/* submitted, not taken yet: a ring */
+	size_t           qhead, qlen;
+	struct finished *fin;		/* finished, not reported yet */
+	size_t           nfin;
+	struct finished *out;		/* run()'s copy of fin, reported
+					 * without the lock */
+	size_t           busy;		/* submitted and not yet reported */
+	int              stopping;
 };
 
 static size_t read_cb(char *to, size_t size, size_t n, void *arg)
@@ -103,7 +135,6 @@ static int slot_init(struct smtp *sm, struct slot *sl, const struct relay *r)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, sl);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_cb);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, sl->errbuf);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, sl);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)(r->connect_timeout * 1000));
 	curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT,
@@ -120,35 +151,6 @@ static int slot_init(struct smtp *sm, struct slot *sl, const struct relay *r)
 		curl_easy_setopt(e, CURLOPT_USERNAME, r->username);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, r->password);
 	}
-	return 0;
-}
-
-static int submit(struct transport *t, struct tmsg *m)
-{
-	struct smtp *sm = (struct smtp *)t;
-	struct slot *sl = NULL;
-
-	for (size_t i = 0; i < sm->nslots && !sl; i++)
-		if (!sm->slots[i].msg)
-			sl = &sm->slots[i];
-	if (!sl)
-		return error("smtp: no free connection slot");
-	sl->msg = m;
-	sl->off = 0;
-	sl->last[0] = '\0';
-	sl->refusal[0] = '\0';
-	sl->errbuf[0] = '\0';
-	sl->saw_354 = 0;
-	sl->rcpt = (struct curl_slist){ m->rcpt, NULL };
-	curl_easy_setopt(sl->easy, CURLOPT_MAIL_FROM, m->from);
-	curl_easy_setopt(sl->easy, CURLOPT_MAIL_RCPT, &sl->rcpt);
-	curl_easy_setopt(sl->easy, CURLOPT_INFILESIZE_LARGE,
-			 (curl_off_t)m->data.len);
-	if (curl_multi_add_handle(sm->multi, sl->easy) != CURLM_OK) {
-		sl->msg = NULL;
-		return error("smtp: cannot start a transfer");
-	}
-	sm->busy++;
 	return 0;
 }
 
@@ -232,53 +234,132 @@ static void result_of(struct slot *sl, CURLcode rc, struct tresult *r)
 		 sl->errbuf[0] ? sl->errbuf : curl_easy_strerror(rc));
 }
 
+/* Sends one message on the slot's connection, in the slot's thread. */
+static void send_one(struct slot *sl, struct tmsg *m, struct tresult *r)
+{
+	CURLcode rc;
+
+	sl->msg = m;
+	sl->off = 0;
+	sl->last[0] = '\0';
+	sl->refusal[0] = '\0';
+	sl->errbuf[0] = '\0';
+	sl->saw_354 = 0;
+	sl->rcpt = (struct curl_slist){ m->rcpt, NULL };
+	curl_easy_setopt(sl->easy, CURLOPT_MAIL_FROM, m->from);
+	curl_easy_setopt(sl->easy, CURLOPT_MAIL_RCPT, &sl->rcpt);
+	curl_easy_setopt(sl->easy, CURLOPT_INFILESIZE_LARGE,
+			 (curl_off_t)m->data.len);
+	rc = curl_easy_perform(sl->easy);
+	result_of(sl, rc, r);
+	sl->msg = NULL;
+}
+
+static void *slot_thread(void *arg)
+{
+	struct slot *sl = arg;
+	struct smtp *sm = sl->sm;
+
+	pthread_mutex_lock(&sm->lock);
+	for (;;) {
+		struct tmsg *m;
+		struct tresult r;
+
+		while (!sm->stopping && !sm->qlen)
+			pthread_cond_wait(&sm->work, &sm->lock);
+		if (sm->stopping)
+			break;
+		m = sm->queue[sm->qhead];
+		sm->qhead = (sm->qhead + 1) % sm->t.slots;
+		sm->qlen--;
+		pthread_mutex_unlock(&sm->lock);
+		send_one(sl, m, &r);
+		pthread_mutex_lock(&sm->lock);
+		sm->fin[sm->nfin++] = (struct finished){ m, r };
+		pthread_cond_signal(&sm->done);
+	}
+	pthread_mutex_unlock(&sm->lock);
+	return NULL;
+}
+
+static int submit(struct transport *t, struct tmsg *m)
+{
+	struct smtp *sm = (struct smtp *)t;
+
+	pthread_mutex_lock(&sm->lock);
+	if (sm->busy == t->slots) {
+		pthread_mutex_unlock(&sm->lock);
+		return error("smtp: no free connection slot");
+	}
+	sm->queue[(sm->qhead + sm->qlen++) % t->slots] = m;
+	sm->busy++;
+	pthread_cond_signal(&sm->work);
+	pthread_mutex_unlock(&sm->lock);
+	return 0;
+}
+
+/* Waits until something is finished or timeout_ms has passed. */
+static void wait_finished(struct smtp *sm, int timeout_ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!sm->nfin &&
+	       pthread_cond_timedwait(&sm->done, &sm->lock, &until) != ETIMEDOUT)
+		;
+}
+
 static int run(struct transport *t, int timeout_ms, tr_done_fn *done,
 	       void *arg)
 {
 	struct smtp *sm = (struct smtp *)t;
-	CURLMsg *cm;
-	int running, left;
+	size_t n;
+	int busy;
 
-	if (curl_multi_perform(sm->multi, &running) != CURLM_OK)
-		return error("smtp: libcurl's multi interface failed");
-	/* libcurl waits for the reply to the data inside perform, so a
-	 * message is often done by now: waiting would idle its connection
-	 * (and, with one, the whole send) for the full timeout */
-	if ((size_t)running == sm->busy &&
-	    (curl_multi_poll(sm->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK ||
-	     curl_multi_perform(sm->multi, &running) != CURLM_OK))
-		return error("smtp: libcurl's multi interface failed");
-	while ((cm = curl_multi_info_read(sm->multi, &left))) {
-		struct slot *sl = NULL;
-		struct tmsg *m;
-		struct tresult r;
-
-		if (cm->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
-		result_of(sl, cm->data.result, &r);
-		curl_multi_remove_handle(sm->multi, sl->easy);
-		m = sl->msg;
-		sl->msg = NULL;
-		sm->busy--;
-		done(arg, m, &r);
-	}
-	return (int)sm->busy;
+	pthread_mutex_lock(&sm->lock);
+	if (timeout_ms > 0)
+		wait_finished(sm, timeout_ms);
+	n = sm->nfin;
+	memcpy(sm->out, sm->fin, n * sizeof(*sm->fin));
+	sm->nfin = 0;
+	sm->busy -= n;
+	busy = (int)sm->busy;
+	pthread_mutex_unlock(&sm->lock);
+	/* done may submit: the lock is not held */
+	for (size_t i = 0; i < n; i++)
+		done(arg, sm->out[i].msg, &sm->out[i].r);
+	return busy;
 }
 
+/* Stops the threads once their message (if any) is sent; messages not
+ * taken yet are dropped. */
 static void smtp_free(struct transport *t)
 {
 	struct smtp *sm = (struct smtp *)t;
 
+	pthread_mutex_lock(&sm->lock);
+	sm->stopping = 1;
+	pthread_cond_broadcast(&sm->work);
+	pthread_mutex_unlock(&sm->lock);
 	for (size_t i = 0; i < sm->nslots; i++) {
-		if (!sm->slots[i].easy)
-			continue;
-		if (sm->slots[i].msg)
-			curl_multi_remove_handle(sm->multi, sm->slots[i].easy);
-		curl_easy_cleanup(sm->slots[i].easy);
+		if (sm->slots[i].started)
+			pthread_join(sm->slots[i].thread, NULL);
+		/* closes the connection (QUIT) */
+		if (sm->slots[i].easy)
+			curl_easy_cleanup(sm->slots[i].easy);
 	}
-	/* closes the cached connections (QUIT) */
-	curl_multi_cleanup(sm->multi);
+	pthread_cond_destroy(&sm->done);
+	pthread_cond_destroy(&sm->work);
+	pthread_mutex_destroy(&sm->lock);
+	free(sm->queue);
+	free(sm->fin);
+	free(sm->out);
 	free(sm->slots);
 	free(sm->url);
 	free(sm);
@@ -310,22 +391,32 @@ struct transport *smtp_open(const struct relay *r)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return error("cannot initialise libcurl"), NULL;
 	sm = xcalloc(1, sizeof(*sm));
-	sm->t = (struct transport){ &smtp_ops, "smtp", (size_t)r->connections };
+	/* one more than the connections: the next message waits ready,
+	 * built while the others are on the wire */
+	sm->t = (struct transport){ &smtp_ops, "smtp", (size_t)r->connections + 1 };
 	sm->url = url_with_ehlo(r);
-	sm->multi = curl_multi_init();
 	sm->nslots = (size_t)r->connections;
 	sm->slots = xcalloc(sm->nslots, sizeof(*sm->slots));
-	if (!sm->multi) {
-		error("cannot make a libcurl multi handle");
-		smtp_free(&sm->t);
-		return NULL;
-	}
-	curl_multi_setopt(sm->multi, CURLMOPT_MAX_HOST_CONNECTIONS, r->connections);
-	curl_multi_setopt(sm->multi, CURLMOPT_MAXCONNECTS, r->connections);
-	for (size_t i = 0; i < sm->nslots; i++)
-		if (slot_init(sm, &sm->slots[i], r)) {
-			smtp_free(&sm->t);
-			return NULL;
+	sm->queue = xcalloc(sm->t.slots, sizeof(*sm->queue));
+	sm->fin = xcalloc(sm->t.slots, sizeof(*sm->fin));
+	sm->out = xcalloc(sm->t.slots, sizeof(*sm->out));
+	pthread_mutex_init(&sm->lock, NULL);
+	pthread_cond_init(&sm->work, NULL);
+	pthread_cond_init(&sm->done, NULL);
+	for (size_t i = 0; i < sm->nslots; i++) {
+		struct slot *sl = &sm->slots[i];
+
+		sl->sm = sm;
+		if (slot_init(sm, sl, r))
+			goto fail;
+		if (pthread_create(&sl->thread, NULL, slot_thread, sl)) {
+			error("cannot start a thread for connection %zu", i + 1);
+			goto fail;
 		}
+		sl->started = 1;
+	}
 	return &sm->t;
+fail:
+	smtp_free(&sm->t);
+	return NULL;
 }

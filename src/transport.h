@@ -3,15 +3,15 @@
 
 /*
  * Where messages go: one small interface, one file per backend
- * (smtp.c: an SMTP relay through libcurl's multi interface; maildir.c:
- * a local Maildir). Adding a backend touches its own file and one line
- * of the table in transport.c.
+ * (smtp.c: an SMTP relay through libcurl, a thread per connection;
+ * maildir.c: a local Maildir). Adding a backend touches its own file
+ * and one line of the table in transport.c.
  *
  * A transport works asynchronously: submit() hands it a message when it
  * has a free slot (t->slots says how many it takes at once), run()
- * moves the bytes and reports each message that is done, once, through
- * the callback. The caller owns each struct tmsg; the transport borrows
- * it from submit() until it reports it.
+ * reports each message that is done, once, through the callback, in
+ * the caller's thread. The caller owns each struct tmsg; the transport
+ * borrows it from submit() until it reports it.
  */
 
 #include <stddef.h>
@@ -62,7 +62,8 @@ struct transport_ops {
 	int  (*run)(struct transport *t, int timeout_ms, tr_done_fn *done,
 		    void *arg);
 	/* Closes connections and frees t; messages in flight are dropped
-	 * unreported. */
+	 * unreported (smtp: one already on the wire is finished first, so
+	 * this can take up to a reply timeout). */
 	void (*free)(struct transport *t);
 };
 
