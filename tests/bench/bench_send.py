@@ -9,8 +9,10 @@ peak memory):
   bulletin     bulletin send --yes --connections N, the sample issue,
                each message personalised; peak memory from /usr/bin/time
   (a) bare     tests/bench/curl_bare_sender.c: N reused libcurl
-               connections pushing one pre-built message of the same
-               size again and again: the ceiling libcurl allows here
+               connections in one multi handle pushing one pre-built
+               message of the same size again and again: what libcurl
+               allows here from one thread (bulletin gives each
+               connection a thread: see src/smtp.c)
   (b) source   Postfix's smtp-source: as many messages of the same size,
                N sessions
   (c) python   smtplib + email: builds the same personalised messages and

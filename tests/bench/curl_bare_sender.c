@@ -1,7 +1,7 @@
 /*
- * The ceiling libcurl allows here: N reused connections (one easy handle
- * each, in one multi handle) push one pre-built message again and again,
- * nothing else: no composing, no database, no pacing.
+ * What libcurl allows from one thread: N reused connections (one easy
+ * handle each, in one multi handle) push one pre-built message again and
+ * again, nothing else: no composing, no database, no pacing.
  *
  *   curl_bare_sender URL CONNECTIONS COUNT MESSAGE.eml
  *
