@@ -28,7 +28,9 @@
 #include "transport.h"
 #include "util.h"
 
-#define READ_BUFFER (512 * 1024)	/* libcurl's largest upload buffer */
+/* libcurl's smallest upload buffer: the relay starts on a message
+ * sooner, and sends went faster than with its largest (512 KiB) */
+#define READ_BUFFER (16 * 1024)
 
 /* One connection: its thread, its handle and the message it sends. */
 struct slot {

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 		slots[i].easy = e;
 		curl_easy_setopt(e, CURLOPT_URL, argv[1]);
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16L * 1024);	/* as bulletin */
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(e, CURLOPT_READDATA, &slots[i]);
 		curl_easy_setopt(e, CURLOPT_PRIVATE, &slots[i]);
