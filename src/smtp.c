@@ -32,6 +32,11 @@
  * sooner, and sends went faster than with its largest (512 KiB) */
 #define READ_BUFFER (16 * 1024)
 
+/* Slots beyond the connections: messages built and waiting while the
+ * others are on the wire, so that a connection never waits for the
+ * caller and the caller need not wake for every message. */
+#define QUEUED 4
+
 /* One connection: its thread, its handle and the message it sends. */
 struct slot {
 	struct smtp      *sm;
@@ -262,6 +267,7 @@ static void *slot_thread(void *arg)
 	struct slot *sl = arg;
 	struct smtp *sm = sl->sm;
 
+	pthread_setname_np(pthread_self(), "smtp");
 	pthread_mutex_lock(&sm->lock);
 	for (;;) {
 		struct tmsg *m;
@@ -278,7 +284,11 @@ static void *slot_thread(void *arg)
 		send_one(sl, m, &r);
 		pthread_mutex_lock(&sm->lock);
 		sm->fin[sm->nfin++] = (struct finished){ m, r };
-		pthread_cond_signal(&sm->done);
+		/* waking the caller costs a context switch per message: do it
+		 * when the queue runs low or something went wrong; otherwise
+		 * it collects the results at its next turn */
+		if (sm->qlen <= QUEUED / 2 || r.outcome != TR_SENT)
+			pthread_cond_signal(&sm->done);
 	}
 	pthread_mutex_unlock(&sm->lock);
 	return NULL;
@@ -393,9 +403,8 @@ struct transport *smtp_open(const struct relay *r)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return error("cannot initialise libcurl"), NULL;
 	sm = xcalloc(1, sizeof(*sm));
-	/* one more than the connections: the next message waits ready,
-	 * built while the others are on the wire */
-	sm->t = (struct transport){ &smtp_ops, "smtp", (size_t)r->connections + 1 };
+	sm->t = (struct transport){ &smtp_ops, "smtp",
+				    (size_t)r->connections + QUEUED };
 	sm->url = url_with_ehlo(r);
 	sm->nslots = (size_t)r->connections;
 	sm->slots = xcalloc(sm->nslots, sizeof(*sm->slots));
