@@ -211,14 +211,6 @@ struct run {
 	struct dispatch_stats       st;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Wall-clock ISO 8601 with milliseconds, offset by delay seconds. */
 static void iso_ms(double delay, char out[64])
 {
@@ -389,7 +381,7 @@ static void on_done(void *arg, struct tmsg *m, const struct tresult *r)
 	rn->spare[rn->nspare++] = m;
 	e->m = NULL;
 	e->r = *r;
-	e->v = assess(rn, r, now_s());
+	e->v = assess(rn, r, monotonic_s());
 	set_state(rn, e, E_DONE);
 }
 
@@ -486,7 +478,7 @@ static int claim(struct run *rn)
 		goto out;
 	rn->dry = n == 0;
 	if (rn->dry)	/* look again for deferred ones a little later */
-		rn->next_due = now_s() + RECORD_EVERY;
+		rn->next_due = monotonic_s() + RECORD_EVERY;
 	for (size_t i = 0; i < n; i++) {
 		if (d[i].status == SUB_ACTIVE)
 			letter_message_id(rn->o->letter, &d[i]);
@@ -723,7 +715,7 @@ static int check_deferred(struct run *rn, double t)
 /* One turn of the loop; returns 1 to go on, 0 when finished, -1 error. */
 static int turn(struct run *rn)
 {
-	double t = now_s(), wait = 0.1;
+	double t = monotonic_s(), wait = 0.1;
 	int busy;
 
 	if (rn->o->stop && *rn->o->stop)
@@ -813,7 +805,7 @@ static int drain(struct run *rn)
 	while (rn->count[E_FLIGHT])
 		if (rn->o->transport->ops->run(rn->o->transport, 100, on_done, rn) < 0)
 			break;
-	return record(rn, now_s(), 0);
+	return record(rn, monotonic_s(), 0);
 }
 
 /* Signing threads, one per online core (a signature is CPU only), with
@@ -853,7 +845,7 @@ enum dispatch_end dispatch_run(struct store *s, const struct dispatch_opts *o,
 		rn.spare[i] = &rn.msgs[i];
 	}
 	rn.count[E_FREE] = rn.n;
-	rn.started = rn.token_time = now_s();
+	rn.started = rn.token_time = monotonic_s();
 	rn.rate = o->rate;
 	rn.tokens = 1;
 	rn.last_slowdown = -1e9;
@@ -866,7 +858,7 @@ enum dispatch_end dispatch_run(struct store *s, const struct dispatch_opts *o,
 	else if (rn.end == DISPATCH_DONE && !rn.count[E_READY] &&
 		 store_campaign_finished(s, rn.campaign))
 		rn.end = DISPATCH_ERROR;
-	progress(&rn, now_s(), 1);
+	progress(&rn, monotonic_s(), 1);
 	*st = rn.st;
 	signpool_free(rn.pool);
 	for (size_t i = 0; i < rn.nmsgs; i++)

@@ -77,16 +77,12 @@ static void *run(void *arg)
 struct logbuf *logbuf_new(int fd, unsigned delay_ms)
 {
 	struct logbuf *l = xcalloc(1, sizeof(*l));
-	pthread_condattr_t attr;
 
 	l->fd = fd;
 	l->delay_ms = delay_ms;
 	buf_init(&l->waiting, 0);
 	pthread_mutex_init(&l->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	monotonic_cond_init(&l->cond);
 	if (!pthread_create(&l->thread, NULL, run, l))
 		return l;
 	error("cannot start the log thread");

@@ -315,13 +315,7 @@ static void wait_finished(struct smtp *sm, int timeout_ms)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	monotonic_deadline(&until, (unsigned)timeout_ms);
 	while (!sm->nfin &&
 	       pthread_cond_timedwait(&sm->done, &sm->lock, &until) != ETIMEDOUT)
 		;
@@ -413,7 +407,7 @@ struct transport *smtp_open(const struct relay *r)
 	sm->out = xcalloc(sm->t.slots, sizeof(*sm->out));
 	pthread_mutex_init(&sm->lock, NULL);
 	pthread_cond_init(&sm->work, NULL);
-	pthread_cond_init(&sm->done, NULL);
+	monotonic_cond_init(&sm->done);
 	for (size_t i = 0; i < sm->nslots; i++) {
 		struct slot *sl = &sm->slots[i];
 

@@ -287,7 +287,6 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 			int connections)
 {
 	struct unsub *u = xcalloc(1, sizeof(*u));
-	pthread_condattr_t attr;
 
 	u->key = k;
 	pthread_mutex_init(&u->pool_lock, NULL);
@@ -295,10 +294,7 @@ struct unsub *unsub_new(const struct config *c, const struct token_key *k,
 	pthread_mutex_init(&u->write_lock, NULL);
 	pthread_mutex_init(&u->queue_lock, NULL);
 	pthread_mutex_init(&u->ckpt.lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&u->ckpt.cond, &attr);	/* for its timed waits */
-	pthread_condattr_destroy(&attr);
+	monotonic_cond_init(&u->ckpt.cond);	/* for its timed waits */
 	u->stores = xcalloc((size_t)connections, sizeof(*u->stores));
 	if (load_pages(u, c))
 		goto fail;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <sys/types.h>
+#include <pthread.h>
 #include <time.h>
 #include <sysexits.h>
 
@@ -97,7 +98,10 @@ const char *path_basename(const char *path);
 /* Seconds on the monotonic clock, for durations and deadlines. */
 double monotonic_s(void);
 /* *ts = now + ms on the monotonic clock: the deadline for a
- * pthread_cond_timedwait on a condition made with that clock. */
+ * pthread_cond_timedwait on a condition made by monotonic_cond_init. */
 void monotonic_deadline(struct timespec *ts, unsigned ms);
+/* Initialises c for timed waits on the monotonic clock, which a change
+ * of the system time does not move. */
+void monotonic_cond_init(pthread_cond_t *c);
 
 #endif
