@@ -53,7 +53,8 @@ DEB_PACKAGES := build-essential pkg-config clang \
 	chromium fonts-noto-cjk spamassassin time man-db groff-base \
 	libopendkim-dev python3-dkim python3-nacl libmail-dkim-perl \
 	libcryptx-perl openssl python3-cryptography \
-	python3-flufl.bounce libsisimai-perl postfix dovecot-imapd
+	python3-flufl.bounce libsisimai-perl postfix dovecot-imapd \
+	python3-pytest-timeout coreutils
 
 .PHONY: all deps check unit unit-asan integration clang-check demo bench mutate \
 	clean install uninstall FORCE
@@ -111,16 +112,24 @@ deps:
 	else echo "deps: all installed"; fi
 
 # Unit tests run from the top folder (they read tests/ fixtures).
+# A hung test fails the run instead of eating CI's time: every unit test
+# binary and corpus replay gets UNIT_LIMIT, every pytest test TEST_LIMIT.
+UNIT_LIMIT ?= 300
+TEST_LIMIT ?= 300
+
 unit: $(UNIT)
-	@set -e; for t in $(UNIT); do echo "== $$t"; ./$$t; done
+	@set -e; for t in $(UNIT); do echo "== $$t"; \
+		timeout -k 10 $(UNIT_LIMIT) ./$$t; done
 
 unit-asan: $(UNIT_ASAN)
 	@set -e; for t in $(UNIT_ASAN); do echo "== $$t"; \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		LSAN_OPTIONS=suppressions=tests/lsan.supp ./$$t; done
+		LSAN_OPTIONS=suppressions=tests/lsan.supp \
+		timeout -k 10 $(UNIT_LIMIT) ./$$t; done
 
 integration: bulletin bulletin-asan
-	$(INTEGRATION_ENV) $(PYTHON) -m pytest -q tests/integration
+	$(INTEGRATION_ENV) $(PYTHON) -m pytest -q -p pytest_timeout \
+		--timeout=$(TEST_LIMIT) tests/integration
 
 check: deps
 	$(MAKE) all
@@ -270,4 +279,5 @@ fuzz-merge: $(FUZZ_BIN)
 
 fuzz-replay: $(REPLAY_BIN)
 	@set -e; for n in $(FUZZ_NAMES); do \
-		$(SAN_ENV) ./build/asan/fuzz_$$n tests/fuzz/corpus/$$n; done
+		$(SAN_ENV) timeout -k 10 $(UNIT_LIMIT) \
+			./build/asan/fuzz_$$n tests/fuzz/corpus/$$n; done
