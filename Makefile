@@ -128,7 +128,7 @@ unit-asan: $(UNIT_ASAN)
 		timeout -k 10 $(UNIT_LIMIT) ./$$t; done
 
 integration: bulletin bulletin-asan
-	$(INTEGRATION_ENV) $(PYTHON) -m pytest -q -p pytest_timeout \
+	$(INTEGRATION_ENV) $(PYTHON) -m pytest -q \
 		--timeout=$(TEST_LIMIT) tests/integration
 
 check: deps
