@@ -4,7 +4,8 @@
  *
  * A Maildir folder is read and parsed on a second thread (inboxpipe.h);
  * this one ties each message to a delivery, writes the store, prints,
- * and every BATCH handled messages commits, then moves them to cur/.
+ * and every BATCH handled messages commits, then hands them to a third
+ * (mailmove.h) that moves them to cur/.
  */
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "inbox.h"
 #include "inboxpipe.h"
 #include "json.h"
+#include "mailmove.h"
 #include "store.h"
 #include "token.h"
 #include "transport.h"
@@ -65,6 +67,7 @@ struct run {
 	int                  subfd;	/* the Maildir folder being read */
 	struct buf           folder;	/* its path, "DIR/new" or "DIR/cur" */
 	int                  curfd;	/* cur/, where handled messages go */
+	struct buf           cur;	/* its path */
 	const char          *imap_url;
 	struct inbox_imap   *imap;
 	unsigned            *uids;	/* handled IMAP messages in this batch */
@@ -73,6 +76,7 @@ struct run {
 	struct inbox_msg     msg;
 	struct buf           data;
 	struct buf           out;
+	struct mailmove     *mv;	/* moves them out of subfd into curfd */
 	struct buf           moves;	/* names (in sub) of handled messages in
 					 * this batch, each NUL-terminated */
 	size_t               nmoves;	/* how many: names or uids */
@@ -146,62 +150,27 @@ static void print_text(const char *name, const struct inbox_msg *m,
 	printf("%s: %s\n", a->verified ? ", verified" : "", a->what);
 }
 
-/* NAME:2,FLAGS with S added (flags stay sorted), its name in cur/,
- * for a message called NAME. */
-static void handled_name(const char *name, struct buf *out)
-{
-	const char *info = strstr(name, ":2,");
-	size_t base = info ? (size_t)(info - name) : strlen(name);
-	const char *flags = info ? info + 3 : "";
-
-	buf_reset(out);
-	buf_add(out, name, base);
-	buf_adds(out, ":2,");
-	for (const char *f = flags; *f && *f < 'S'; f++)
-		buf_addch(out, *f);
-	buf_addch(out, 'S');
-	for (const char *f = flags; *f; f++)
-		if (*f > 'S')
-			buf_addch(out, *f);
-}
-
-/* Moves the batch's handled messages: after the commit, so a crash or
- * a failed move in between reads them again, and applying them again
- * changes no status, event, score or report count (a bounce is recorded
- * once more in the bounces log, which the report counts by subscriber). */
-static int move_batch(struct run *r)
-{
-	struct buf to = BUF_INIT;
-	const char *name = r->moves.data;
-	int ret = 0;
-
-	for (size_t i = 0; i < r->nmoves; i++, name += strlen(name) + 1) {
-		handled_name(name, &to);
-		if (renameat(r->subfd, name, r->curfd, to.data) && !ret)
-			ret = error("cannot move '%s/%s' to '%s/cur/%s': %s",
-				    r->folder.data, name, r->dir, to.data,
-				    strerror(errno));
-	}
-	r->nmoves = 0;
-	buf_reset(&r->moves);
-	buf_release(&to);
-	return ret;
-}
-
 static int flush(struct run *r, int *in_tx)
 {
+	size_t n;
+
 	if (*in_tx) {
 		*in_tx = 0;
 		if (store_commit(r->store))
 			return -1;
 	}
 	if (r->imap) {
-		size_t n = r->nmoves;
-
+		n = r->nmoves;
 		r->nmoves = 0;
 		return inbox_imap_done(r->imap, r->uids, n);
 	}
-	return move_batch(r);
+	/* after the commit, so a crash or a failed move in between reads
+	 * them again, and applying them again changes no status, event,
+	 * score or report count (a bounce is recorded once more in the
+	 * bounces log, which the report counts by subscriber) */
+	n = r->nmoves;
+	r->nmoves = 0;
+	return mailmove_batch(r->mv, &r->moves, n);
 }
 
 /* Applies the message m, called name; *handled says whether it can
@@ -272,6 +241,7 @@ static int read_folder(struct run *r, const char *sub)
 	r->subfd = open_folder(r->dir, sub, &r->folder);
 	if (r->subfd < 0)
 		return -1;
+	r->mv = mailmove_start(r->subfd, r->folder.data, r->curfd, r->cur.data);
 	p = inboxpipe_start(r->subfd, r->folder.data, skip, sub, r->our_domain);
 	if (!p)
 		goto out;
@@ -294,6 +264,9 @@ out:
 	if (in_tx)
 		store_rollback(r->store);
 	inboxpipe_stop(p);
+	if (mailmove_finish(r->mv))
+		ret = -1;
+	r->mv = NULL;
 	close(r->subfd);
 	r->subfd = -1;
 	r->nmoves = 0;
@@ -414,7 +387,7 @@ static int read_maildir(struct run *r)
 		error("'%s' is not a Maildir (no readable new/)", r->dir);
 		return EX_NOINPUT;
 	}
-	r->curfd = open_folder(r->dir, "cur", &r->folder);
+	r->curfd = open_folder(r->dir, "cur", &r->cur);
 	if (r->curfd < 0)
 		return EX_IOERR;
 	status = read_folder(r, "new") || read_folder(r, "cur") ? EX_IOERR : EX_OK;
@@ -459,6 +432,7 @@ int cmd_inbox(int argc, char **argv, struct ctx *ctx)
 	r.out = (struct buf)BUF_INIT;
 	r.moves = (struct buf)BUF_INIT;
 	r.folder = (struct buf)BUF_INIT;
+	r.cur = (struct buf)BUF_INIT;
 	r.subfd = r.curfd = -1;
 	rc = parse_opts(argc, argv, &r);
 	if (rc)
@@ -475,6 +449,7 @@ int cmd_inbox(int argc, char **argv, struct ctx *ctx)
 		r.read, r.handled, r.left, r.opts.dry_run ? " (dry run)" : "");
 	buf_release(&r.moves);
 	buf_release(&r.folder);
+	buf_release(&r.cur);
 	buf_release(&r.data);
 	buf_release(&r.out);
 	token_key_release(&r.key);

@@ -26,6 +26,7 @@
 #include "fields.h"
 #include "inbox.h"
 #include "inboxpipe.h"
+#include "mailmove.h"
 #include "token.h"
 #include "util.h"
 
@@ -605,6 +606,99 @@ static void test_inboxpipe_order_and_results(void **state)
 	free(want);
 }
 
+/* The S flag joins the flags in order, a name without flags gets them. */
+static void test_mailmove_handled_name(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "1.M1P1.host", "1.M1P1.host:2,S" },
+		{ "1.M1P1.host:2,", "1.M1P1.host:2,S" },
+		{ "1.M1P1.host:2,FR", "1.M1P1.host:2,FRS" },
+		{ "1.M1P1.host:2,FT", "1.M1P1.host:2,FST" },
+		{ "1.M1P1.host:2,T", "1.M1P1.host:2,ST" },
+	};
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mailmove_handled_name(cases[i][0], &out);
+		assert_string_equal(out.data, cases[i][1]);
+	}
+	buf_release(&out);
+}
+
+/* Batches handed over are all moved, in cur/ with the S flag, by the
+ * time mailmove_finish returns; a name that cannot be moved is said,
+ * the others still move, and the next hand-over and finish say -1. */
+static void test_mailmove_batches(void **state)
+{
+	char dir[] = "/tmp/test_mailmove.XXXXXX", from[256], cur[256];
+	char path[300], name[64];
+	struct buf names = BUF_INIT;
+	struct mailmove *mv;
+	struct stat st;
+	int fromfd, curfd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(from, sizeof(from), "%s/new", dir);
+	snprintf(cur, sizeof(cur), "%s/cur", dir);
+	assert_int_equal(mkdir(from, 0700), 0);
+	assert_int_equal(mkdir(cur, 0700), 0);
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "%d.m", i);
+		put(from, name, "Subject: x\n\n");
+	}
+	fromfd = open(from, O_RDONLY | O_DIRECTORY);
+	curfd = open(cur, O_RDONLY | O_DIRECTORY);
+	mv = mailmove_start(fromfd, from, curfd, cur);
+	for (int batch = 0; batch < 2; batch++) {
+		for (int i = batch * 5; i < batch * 5 + 5; i++) {
+			snprintf(name, sizeof(name), "%d.m", i);
+			buf_add(&names, name, strlen(name) + 1);
+		}
+		assert_int_equal(mailmove_batch(mv, &names, 5), 0);
+		assert_int_equal(names.len, 0);
+	}
+	assert_int_equal(mailmove_finish(mv), 0);
+	for (int i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "%s/%d.m:2,S", cur, i);
+		assert_int_equal(stat(path, &st), 0);
+		snprintf(path, sizeof(path), "%s/%d.m", from, i);
+		assert_int_not_equal(stat(path, &st), 0);
+	}
+
+	/* 0.m is gone from new/: said, the rest of its batch moved */
+	put(from, "a.m", "Subject: x\n\n");
+	put(from, "b.m", "Subject: x\n\n");
+	mv = mailmove_start(fromfd, from, curfd, cur);
+	buf_add(&names, "0.m", 4);
+	buf_add(&names, "a.m", 4);
+	assert_int_equal(mailmove_batch(mv, &names, 2), 0);
+	buf_add(&names, "b.m", 4);
+	assert_int_equal(mailmove_batch(mv, &names, 1), -1);
+	assert_int_equal(mailmove_finish(mv), -1);
+	snprintf(path, sizeof(path), "%s/a.m:2,S", cur);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/b.m:2,S", cur);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(mailmove_finish(NULL), 0);
+
+	close(fromfd);
+	close(curfd);
+	for (int i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "%s/%d.m:2,S", cur, i);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/a.m:2,S", cur);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/b.m:2,S", cur);
+	unlink(path);
+	rmdir(from);
+	rmdir(cur);
+	rmdir(dir);
+	buf_release(&names);
+}
+
 /* ---- hostile input ------------------------------------------------------- */
 
 /* Random bytes and mutations of real shapes: every reader stays within
@@ -676,6 +770,8 @@ int main(void)
 		cmocka_unit_test(test_read_header_as_libetpan_does),
 		cmocka_unit_test(test_read_regular_at),
 		cmocka_unit_test(test_inboxpipe_order_and_results),
+		cmocka_unit_test(test_mailmove_handled_name),
+		cmocka_unit_test(test_mailmove_batches),
 		cmocka_unit_test(test_mutated_messages),
 	};
 
