@@ -2,9 +2,9 @@
  * bulletin inbox: reads the Maildir that receives bounces, complaints
  * and unsubscribe replies, and applies them to the store (inbox.h).
  *
- * A Maildir folder is read and parsed on a second thread (inboxpipe.h);
+ * A Maildir folder is read and parsed by worker threads (inboxpipe.h);
  * this one ties each message to a delivery, writes the store, prints,
- * and every BATCH handled messages commits, then hands them to a third
+ * and every BATCH handled messages commits, then hands them to another
  * (mailmove.h) that moves them to cur/.
  */
 
@@ -202,7 +202,7 @@ static int one(struct run *r, const char *name, const struct inbox_msg *m,
 
 /* Whether the Maildir folder sub's entry name is to be left alone: a
  * file in cur/ already handled (S flag), or not a message at all.
- * Called on the inboxpipe thread. */
+ * Called on the inboxpipe's workers. */
 static int skip(const char *name, const void *sub)
 {
 	const char *info = strstr(name, ":2,");
@@ -229,7 +229,7 @@ static int open_folder(const char *dir, const char *sub, struct buf *path)
 
 /*
  * Reads the folder sub: the messages are read and parsed on the
- * inboxpipe's thread, applied here, and every BATCH handled ones are
+ * inboxpipe's workers, applied here, and every BATCH handled ones are
  * committed, then moved (flush). 0 or -1.
  */
 static int read_folder(struct run *r, const char *sub)

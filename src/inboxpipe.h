@@ -3,11 +3,13 @@
 
 /*
  * The messages of one Maildir folder, read (read_regular_at) and taken
- * apart (inbox_read) on a second thread and handed back in the order of
- * the folder, while the caller's thread ties them to deliveries, writes
- * the store and moves the files. Reading and parsing cost about as much
- * as the rest (perf over the inbox bench: 53% and 47%), so on two cores
- * the halves overlap:
+ * apart (inbox_read) by worker threads, one per core up to
+ * INBOXPIPE_THREADS, and handed back in the order of the folder, while
+ * the caller's thread ties them to deliveries, writes the store and
+ * has the files moved. Reading and parsing cost more than the rest
+ * together (perf over the inbox bench: 53%, against 20% for the store
+ * and 26% for the renames), so one reading thread was the slowest link
+ * of the chain:
  *
  *     struct inboxpipe *p = inboxpipe_start(fd, "DIR/new", skip, arg,
  *                                           our_domain);
@@ -15,7 +17,7 @@
  *         apply(item->name, &item->msg);
  *     inboxpipe_stop(p);
  *
- * The thread only reads the folder and fills its own slots: the store,
+ * The workers only read the folder and fill their slots: the store,
  * the renames and the output stay with the caller, so what is committed
  * and moved, and when, is the caller's alone. Names the caller renames
  * in the folder meanwhile may or may not be listed again (readdir says
@@ -34,6 +36,9 @@
  * commit or a batch of renames, small next to the page cache. */
 #define INBOXPIPE_DEPTH 64
 
+/* Reading threads at most: four cores keep ahead of one store. */
+#define INBOXPIPE_THREADS 4
+
 struct inboxpipe_item {
 	char             name[256];	/* the file's name in the folder */
 	struct inbox_msg msg;		/* what inbox_read made of it */
@@ -45,7 +50,7 @@ struct inboxpipe;
  * Starts listing the folder open as dirfd (not taken: the caller closes
  * it after inboxpipe_stop; folder is its path, for messages) and reading
  * each entry skip(name, arg) refuses to skip, with inbox_read(...,
- * our_domain, ...). skip is called on the thread. dirfd, folder, arg and
+ * our_domain, ...). skip is called on the workers, one at a time. dirfd, folder, arg and
  * our_domain must stay valid until inboxpipe_stop. Returns the pipe, or
  * NULL after error() when the folder cannot be listed.
  */
@@ -61,8 +66,8 @@ struct inboxpipe *inboxpipe_start(int dirfd, const char *folder,
  */
 int inboxpipe_next(struct inboxpipe *p, const struct inboxpipe_item **item);
 
-/* Stops the thread (it reads at most INBOXPIPE_DEPTH / 2 messages more)
- * and frees p. NULL is allowed. */
+/* Stops the workers (each finishes the message it reads) and frees p.
+ * NULL is allowed. */
 void inboxpipe_stop(struct inboxpipe *p);
 
 #endif
