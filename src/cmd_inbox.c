@@ -55,8 +55,12 @@ static const char usage[] =
 	"Exit status: 0, 64 usage, 66 no such Maildir, 69 IMAP server failed,\n"
 	"74 database or Maildir error, 78 configuration error.\n";
 
-/* Messages whose store changes are committed together, then moved. */
-#define BATCH 1024
+/* Messages whose store changes are committed together, then moved. A
+ * commit writes every page the batch changed, and bounces for random
+ * subscribers touch most of the table's pages each time: 1,024 a batch
+ * wrote 24,000 pages for 100,000 messages, 4,096 about half as many,
+ * and the run took 15% less. A crash reads a batch again, harmlessly. */
+#define BATCH 4096
 
 struct run {
 	struct store        *store;
