@@ -8,6 +8,7 @@
  * (mailmove.h) that moves them to cur/.
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,6 +26,7 @@
 #include "inboxpipe.h"
 #include "json.h"
 #include "mailmove.h"
+#include "progress.h"
 #include "store.h"
 #include "token.h"
 #include "transport.h"
@@ -85,6 +87,10 @@ struct run {
 					 * this batch, each NUL-terminated */
 	size_t               nmoves;	/* how many: names or uids */
 	long long            read, handled, left;
+	struct progress      bar;	/* on a terminal: read of total */
+	long long            total;
+	double               started;
+	int                  stdout_tty;
 };
 
 static int parse_opts(int argc, char **argv, struct run *r)
@@ -177,6 +183,18 @@ static int flush(struct run *r, int *in_tx)
 	return mailmove_batch(r->mv, &r->moves, n);
 }
 
+static void show_progress(struct run *r, int final)
+{
+	double took = monotonic_s() - r->started;
+	double rate = took > 0 ? (double)r->read / took : 0;
+	char extra[64];
+
+	snprintf(extra, sizeof(extra), "handled %lld", r->handled);
+	progress_draw(&r->bar, r->read, r->total, rate,
+		      rate > 0 ? (double)(r->total - r->read) / rate : -1,
+		      extra, final);
+}
+
 /* Applies the message m, called name; *handled says whether it can
  * be put away. 0 or -1 (store). */
 static int one(struct run *r, const char *name, const struct inbox_msg *m,
@@ -196,11 +214,15 @@ static int one(struct run *r, const char *name, const struct inbox_msg *m,
 		r->handled++;
 	else
 		r->left++;
+	if (r->stdout_tty)
+		progress_clear(&r->bar);
 	if (r->json)
 		print_json(r, name, m, &a);
 	else
 		print_text(name, m, &a);
 	*handled = a.handled && !r->opts.dry_run;
+	if (progress_due(&r->bar))
+		show_progress(r, 0);
 	return 0;
 }
 
@@ -347,6 +369,7 @@ static int read_imap(struct run *r, const struct config *c)
 	ret = EX_UNAVAILABLE;
 	if (inbox_imap_open(&o, &r->imap))
 		goto out;
+	r->total = (long long)inbox_imap_count(r->imap);
 	r->uids = xcalloc(BATCH, sizeof(*r->uids));
 	while ((rc = inbox_imap_next(r->imap, &uid, &r->data)) == 1) {
 		int handled = 0;
@@ -379,6 +402,25 @@ out:
 	return ret;
 }
 
+/* How many messages of the folder sub are to be read (for the bar). */
+static long long count_folder(const char *dir, const char *sub)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *de;
+	long long n = 0;
+	DIR *d;
+
+	buf_addf(&path, "%s/%s", dir, sub);
+	d = opendir(path.data);
+	buf_release(&path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += !skip(de->d_name, sub);
+	closedir(d);
+	return n;
+}
+
 static int read_maildir(struct run *r)
 {
 	struct buf p = BUF_INIT;
@@ -394,6 +436,9 @@ static int read_maildir(struct run *r)
 	r->curfd = open_folder(r->dir, "cur", &r->cur);
 	if (r->curfd < 0)
 		return EX_IOERR;
+	if (r->bar.tty)
+		r->total = count_folder(r->dir, "new") +
+			   count_folder(r->dir, "cur");
 	status = read_folder(r, "new") || read_folder(r, "cur") ? EX_IOERR : EX_OK;
 	close(r->curfd);
 	return status;
@@ -444,11 +489,16 @@ int cmd_inbox(int argc, char **argv, struct ctx *ctx)
 	rc = setup(&r, ctx);
 	if (rc)
 		return rc;
+	progress_start(&r.bar);
+	r.stdout_tty = isatty(STDOUT_FILENO);
+	r.started = monotonic_s();
 	if (r.imap_url)
 		status = read_imap(&r, ctx->config);
 	else
 		status = read_maildir(&r);
 	fflush(stdout);
+	if (r.read)
+		show_progress(&r, 1);
 	fprintf(stderr, "inbox: %lld read, %lld handled, %lld left in place%s\n",
 		r.read, r.handled, r.left, r.opts.dry_run ? " (dry run)" : "");
 	buf_release(&r.moves);

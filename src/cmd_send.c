@@ -21,6 +21,7 @@
 #include "digest.h"
 #include "dkim.h"
 #include "dispatch.h"
+#include "progress.h"
 #include "store.h"
 #include "token.h"
 #include "transport.h"
@@ -155,47 +156,28 @@ static int check_sendable(const struct config *c)
 /* ---- progress ---------------------------------------------------------------- */
 
 struct display {
-	int    tty;
-	double last_line;	/* when the last summary line was printed */
+	struct progress bar;
+	double          last_line;	/* when the last summary line was printed */
 };
-
-static void hms(double s, char out[48])
-{
-	long t = s < 0 ? 0 : (long)(s + 0.5);
-
-	if (s < 0)
-		snprintf(out, 48, "?");
-	else if (t >= 3600)
-		snprintf(out, 48, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-	else
-		snprintf(out, 48, "%ld:%02ld", t / 60, t % 60);
-}
 
 static void show_progress(const struct dispatch_stats *st, int final, void *arg)
 {
 	struct display *d = arg;
-	long long done = st->sent + st->failed + st->skipped + st->uncertain;
-	char eta[48];
-	int width = 30, fill;
+	char eta[48], extra[256];
 
-	hms(st->eta, eta);
-	if (d->tty) {
-		fill = st->total ? (int)(done * width / st->total) : width;
-		fprintf(stderr, "\r\033[K[%.*s%.*s] %lld/%lld %.1f/s ETA %s"
-			" deferred %lld failed %lld%s%s",
-			fill, "##############################",
-			width - fill, "------------------------------",
-			st->sent, st->total, st->rate, eta, st->deferred,
-			st->failed, st->waiting ? " waiting: " : "",
-			st->waiting ? st->waiting : "");
-		if (final)
-			fputc('\n', stderr);
-		fflush(stderr);
+	if (d->bar.tty) {
+		snprintf(extra, sizeof(extra), "deferred %lld failed %lld%s%s",
+			 st->deferred, st->failed,
+			 st->waiting ? " waiting: " : "",
+			 st->waiting ? st->waiting : "");
+		progress_draw(&d->bar, st->sent, st->total, st->rate, st->eta,
+			      extra, final);
 		return;
 	}
 	if (final || st->elapsed - d->last_line < 5)
 		return;
 	d->last_line = st->elapsed;
+	progress_hms(st->eta, eta);
 	fprintf(stderr, "bulletin: sent %lld/%lld, %.1f/s, deferred %lld, "
 		"failed %lld, ETA %s%s%s\n", st->sent, st->total, st->rate,
 		st->deferred, st->failed, eta, st->waiting ? ", waiting: " : "",
@@ -493,7 +475,7 @@ static int recover(struct send *sn)
 
 static int run_campaign(struct send *sn)
 {
-	struct display disp = { isatty(STDERR_FILENO), 0 };
+	struct display disp = { .last_line = 0 };
 	struct dispatch_opts o = {
 		&sn->letter, NULL, sn->relay.rate, sn->relay.max_per_hour,
 		(int)sn->c->smtp_max_attempts, sn->c->smtp_retry_delay,
@@ -503,6 +485,7 @@ static int run_campaign(struct send *sn)
 	char why[512];
 	int ret;
 
+	progress_start(&disp.bar);
 	if ((ret = open_campaign(sn)) || (ret = recover(sn)))
 		return ret;
 	sn->t = transport_open(&sn->relay);

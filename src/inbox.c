@@ -1022,6 +1022,11 @@ static int imap_flag(struct inbox_imap *im, struct mailimap_set *set,
 	return rc == MAILIMAP_NO_ERROR ? 0 : imap_error(im, "STORE", rc);
 }
 
+size_t inbox_imap_count(const struct inbox_imap *im)
+{
+	return im->nuids;
+}
+
 int inbox_imap_done(struct inbox_imap *im, const unsigned *uids, size_t n)
 {
 	struct mailimap_set *set;

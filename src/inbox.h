@@ -130,6 +130,9 @@ int inbox_imap_open(const struct inbox_imap_opts *o, struct inbox_imap **out);
  */
 int inbox_imap_next(struct inbox_imap *im, unsigned *uid, struct buf *msg);
 
+/* How many messages the run reads: those unseen at inbox_imap_open. */
+size_t inbox_imap_count(const struct inbox_imap *im);
+
 /* Flags the n messages \Seen and moves them to the done folder (MOVE,
  * else COPY, \Deleted and EXPUNGE). 0 or error() -1. */
 int inbox_imap_done(struct inbox_imap *im, const unsigned *uids, size_t n);

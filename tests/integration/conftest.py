@@ -109,3 +109,35 @@ def sanitizer_reports(tmp_path_factory, monkeypatch):
         pytest.fail("sanitizer report from " + str(BINARY) + ":\n" +
                     "\n".join(r.read_text(errors="replace") for r in reports),
                     pytrace=False)
+
+
+def on_a_terminal(cwd, args, answer=None, stdout=None):
+    """Runs bulletin ARGS in cwd on a pseudo-terminal (stdin, stderr and,
+    unless stdout names a file, stdout); answers the first "[y/N]" with
+    answer. Returns (exit status, everything the terminal showed)."""
+    import pty
+    env = dict(os.environ)
+    env.pop("BULLETIN_CONFIG", None)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(cwd)
+        if stdout:
+            sink = os.open(stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                           0o600)
+            os.dup2(sink, 1)
+        os.execve(str(BINARY), [str(BINARY), *map(str, args)], env)
+    out = b""
+    answered = answer is None
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if not answered and b"[y/N]" in out:
+            os.write(fd, answer.encode() + b"\n")
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")

@@ -2,6 +2,8 @@
 unsubscribes read from a Maildir and applied to the store."""
 
 import email
+import json
+import re
 import os
 import smtplib
 import mailbox
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import tokens
-from conftest import ROOT
+from conftest import ROOT, on_a_terminal
 from inboxlib import (DOMAIN, JUNK, arf, deliver, dsn, maildir, out_of_office,
                       reply, run_inbox, verp_address)
 from sendlib import add_subscribers, db, setup_send, sub_events, sub_status
@@ -308,6 +310,33 @@ def test_a_second_run_changes_nothing_and_dry_run_changes_nothing(
     with db(project) as conn:
         assert conn.execute("SELECT * FROM events ORDER BY id"
                             ).fetchall() == snapshot
+
+
+def test_progress_bar_on_a_terminal_and_only_a_summary_elsewhere(
+        project, sent, box):
+    """With stderr on a terminal the run draws done/total, rate and ETA
+    (stdout, a file here, gets the JSON lines untouched); without one,
+    stderr holds the summary and nothing else."""
+    ada_id, _ = sent["ada@example.org"]
+    for i in range(400):
+        deliver(box, f"{i:03}.junk", JUNK)
+    deliver(box, "400.dsn", dsn(verp_address(ada_id), "ada@example.org"))
+    (box / "cur" / "old:2,S").write_text(JUNK)     # handled before: not counted
+    out = project.path / "out.jsonl"
+    status, text = on_a_terminal(project.path, ["inbox", "--maildir", box,
+                                                "--format", "json"],
+                                 stdout=out)
+    assert status == 0, text
+    assert "\r\x1b[K[" + "#" * 30 + "] 401/401 " in text
+    assert re.search(r"401/401 [\d.]+/s ETA 0:00 handled 1", text)
+    assert "401 read, 1 handled, 400 left in place" in text
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 401 and "\x1b" not in out.read_text()
+
+    proc, rows = run_inbox(project, box)
+    assert proc.returncode == 0, proc.stderr
+    assert len(rows) == 400
+    assert proc.stderr == "inbox: 400 read, 0 handled, 400 left in place\n"
 
 
 def test_a_failure_after_the_commit_reads_the_messages_again_harmlessly(

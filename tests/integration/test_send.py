@@ -12,7 +12,7 @@ from email import policy
 
 import pytest
 
-from conftest import BINARY
+from conftest import BINARY, on_a_terminal
 from sendlib import (add_subscribers, db, deliveries, setup_send, sub_events,
                      sub_status, verp_mac)
 from smtpd import SMTPServer, free_port
@@ -488,31 +488,11 @@ def test_maildir_transport_writes_what_mailbox_reads(project):
 
 
 def test_progress_bar_and_confirmation_on_a_terminal(project, smtpd):
-    import pty
     setup_send(project, smtpd.url, rate=100)
     add_subscribers(project, [(f"p{i}@example.org", "P") for i in range(80)])
-    env = dict(os.environ)
-    env.pop("BULLETIN_CONFIG", None)
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.chdir(project.path)
-        os.execve(str(BINARY), [str(BINARY), "send", "digests/2021-03"], env)
-    out = b""
-    answered = False
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-        if not answered and b"[y/N]" in out:
-            os.write(fd, b"y\n")
-            answered = True
-    _, status = os.waitpid(pid, 0)
-    text = out.decode("utf-8", "replace")
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    status, text = on_a_terminal(project.path, ["send", "digests/2021-03"],
+                                 answer="y")
+    assert status == 0, text
     assert "to 80 recipients via smtp://127.0.0.1" in text
     assert "arXiv" in text		# the subject
     assert re.search(r"\r\x1b\[K\[#*-*\] \d+/80 [\d.]+/s ETA", text)
