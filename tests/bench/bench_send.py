@@ -19,8 +19,9 @@ peak memory):
                sends them over one reused connection (timed on 1,000
                messages, which is plenty for a rate)
 
-and prints messages/s, the ratios bulletin/(a), bulletin/(b) and
-bulletin/(c), and peak memory. Goals: >= 0.85 of (a), >= (b), >= 10x (c),
+and prints messages/s (bulletin, (a) and (b) each the best of
+BENCH_ROUNDS=3 runs taking turns), the ratios bulletin/(a), bulletin/(b)
+and bulletin/(c), and peak memory. Goals: >= 0.85 of (a), >= (b), >= 10x (c),
 peak memory under 32 MiB and not growing with the list.
 
 Then, on the first list, the same send DKIM-signed (keys made by
@@ -53,7 +54,12 @@ SINK, SOURCE = "/usr/sbin/smtp-sink", "/usr/sbin/smtp-source"
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "20000,200000").split(",")]
 CONNECTIONS = [int(x) for x in os.environ.get("BENCH_CONNECTIONS", "1,4,16").split(",")]
 SIGN_CONNECTIONS = [int(x) for x in
-                    os.environ.get("BENCH_SIGN_CONNECTIONS", "4,16").split(",")]
+                    os.environ.get("BENCH_SIGN_CONNECTIONS", "4,16").split(",")
+                    if x]
+# Each of bulletin, (a) and (b) runs this many times, the three taking
+# turns, and each keeps its best: on this shared machine one run of any
+# of them swung by 30%, so a single run decided a ratio by chance.
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 PYTHON_MESSAGES = 1000
 DKIM_RSA = """
 [dkim]
@@ -274,12 +280,16 @@ def main():
                 py = python_sender(port, folder, PYTHON_MESSAGES) if n == SIZES[0] else None
                 # the larger lists measure memory: one run, most connections
                 for conns in CONNECTIONS if n == SIZES[0] else CONNECTIONS[-1:]:
-                    rate, rss = bulletin_send(folder, n, conns)
-                    mem[(n, conns)] = rss
                     if n != SIZES[0]:
+                        mem[(n, conns)] = bulletin_send(folder, n, conns)[1]
                         continue
-                    a = bare(port, conns, n, eml)
-                    b = source(port, conns, n, size)
+                    rate = a = b = 0.0
+                    for _ in range(ROUNDS):
+                        r, rss = bulletin_send(folder, n, conns)
+                        rate, mem[(n, conns)] = max(rate, r), max(
+                            mem.get((n, conns), 0), rss)
+                        a = max(a, bare(port, conns, n, eml))
+                        b = max(b, source(port, conns, n, size))
                     rows.append((conns, size, rate, a, b, py))
                 if n == SIZES[0] and SIGN_CONNECTIONS:
                     signed = signed_runs(folder, port, n, size)
@@ -287,7 +297,8 @@ def main():
         sink.terminate()
         sink.wait()
     print(f"\nbulletin send, {SIZES[0]} subscribers, message "
-          f"{rows[0][1] // 1024} KiB, through smtp-sink on loopback")
+          f"{rows[0][1] // 1024} KiB, through smtp-sink on loopback; "
+          f"best of {ROUNDS} interleaved runs each")
     print("| connections | bulletin msgs/s | (a) bare libcurl | (b) smtp-source "
           "| (c) python | /(a) | /(b) | /(c) | peak RSS |")
     print("|---|---|---|---|---|---|---|---|---|")
