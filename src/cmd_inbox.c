@@ -162,24 +162,20 @@ static void print_text(const char *name, const struct inbox_msg *m,
 
 static int flush(struct run *r, int *in_tx)
 {
-	size_t n;
+	size_t n = r->nmoves;
 
+	r->nmoves = 0;
 	if (*in_tx) {
 		*in_tx = 0;
 		if (store_commit(r->store))
 			return -1;
 	}
-	if (r->imap) {
-		n = r->nmoves;
-		r->nmoves = 0;
+	if (r->imap)
 		return inbox_imap_done(r->imap, r->uids, n);
-	}
 	/* after the commit, so a crash or a failed move in between reads
 	 * them again, and applying them again changes no status, event,
 	 * score or report count (a bounce is recorded once more in the
 	 * bounces log, which the report counts by subscriber) */
-	n = r->nmoves;
-	r->nmoves = 0;
 	return mailmove_batch(r->mv, &r->moves, n);
 }
 

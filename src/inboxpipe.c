@@ -12,8 +12,8 @@
 #include "buf.h"
 #include "util.h"
 
-/* A slot's state, under lock. */
-enum { FREE, READING, READ, FAILED };
+/* A claimed slot's state, under lock (set again by the next claim). */
+enum { READING, READ, FAILED };
 
 struct worker {
 	struct inboxpipe *p;
@@ -219,8 +219,6 @@ static int next_unthreaded(struct inboxpipe *p,
 static void refill(struct inboxpipe *p)
 {
 	pthread_mutex_lock(&p->lock);
-	for (size_t n = p->given_back; n < p->head; n++)
-		p->state[n % INBOXPIPE_DEPTH] = FREE;
 	p->given_back = p->head;
 	if (p->workers_wait)
 		pthread_cond_broadcast(&p->freed);
