@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "address.h"
 #include "buf.h"
@@ -17,6 +18,7 @@
 #include "csv.h"
 #include "importfmt.h"
 #include "json.h"
+#include "progress.h"
 #include "store.h"
 #include "subcsv.h"
 #include "utf8.h"
@@ -560,11 +562,69 @@ static void print_summary(const struct subcsv_summary *sum,
 		       sum->rejected, sum->rejected == 1 ? "" : "s");
 }
 
+/* The progress bar of an import on a terminal: lines read of the
+ * file's lines (counted first; "?" for a pipe), rate, ETA, rejects. */
+struct import_bar {
+	struct progress bar;
+	double          began;
+	long            total;	/* lines in the file, or -1 */
+};
+
+/* The lines of f from where it is, as csv_lines counts them (a last
+ * line without its line break counts too), f put back where it was;
+ * -1 when f is not a regular file (a pipe cannot be read twice). */
+static long count_lines(FILE *f)
+{
+	char chunk[65536];
+	long lines = 0;
+	size_t n;
+	int last = '\n';
+	struct stat st;
+	off_t at = ftello(f);
+
+	if (at < 0 || fstat(fileno(f), &st) || !S_ISREG(st.st_mode))
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		for (const char *p = chunk; (p = memchr(p, '\n',
+				(size_t)(chunk + n - p))) != NULL; p++)
+			lines++;
+		last = chunk[n - 1];
+	}
+	if (ferror(f) || fseeko(f, at, SEEK_SET)) {
+		clearerr(f);
+		return -1;
+	}
+	return lines + (last != '\n');
+}
+
+static void import_progress(long lines, const struct subcsv_summary *sum,
+			    void *arg)
+{
+	struct import_bar *ib = arg;
+	double secs, rate, eta = -1;
+	char extra[64];
+
+	if (lines < 0) {	/* a reject is about to be reported */
+		progress_clear(&ib->bar);
+		return;
+	}
+	if (!progress_due(&ib->bar))
+		return;
+	secs = monotonic_s() - ib->began;
+	rate = secs > 0 ? (double)lines / secs : 0;
+	if (ib->total >= lines && rate > 0)
+		eta = (double)(ib->total - lines) / rate;
+	snprintf(extra, sizeof(extra), "lines, rejected %ld", sum->rejected);
+	progress_draw(&ib->bar, lines, ib->total, rate, eta, extra, 0);
+}
+
 static int import_file(struct store *s, const char *path,
 		       const struct subcsv_options *o)
 {
 	int is_stdin = !strcmp(path, "-");
 	FILE *f = is_stdin ? stdin : fopen(path, "r");
+	struct subcsv_options with_bar = *o;
+	struct import_bar ib;
 	struct subcsv_summary sum;
 	int rc;
 
@@ -572,7 +632,22 @@ static int import_file(struct store *s, const char *path,
 		error("cannot open '%s': %s", path, strerror(errno));
 		return EX_NOINPUT;
 	}
-	rc = subcsv_import(s, f, is_stdin ? "stdin" : path, o, &sum);
+	progress_start(&ib.bar);
+	if (ib.bar.tty) {
+		ib.total = count_lines(f);
+		ib.began = monotonic_s();
+		with_bar.progress = import_progress;
+		with_bar.progress_arg = &ib;
+	}
+	rc = subcsv_import(s, f, is_stdin ? "stdin" : path, &with_bar, &sum);
+	if (ib.bar.tty && !rc) {
+		double secs = monotonic_s() - ib.began;
+
+		progress_draw(&ib.bar, sum.lines, sum.lines,
+			      secs > 0 ? (double)sum.lines / secs : 0, 0,
+			      "lines", 1);
+	}
+	progress_clear(&ib.bar);
 	if (!is_stdin)
 		fclose(f);
 	if (rc == SUBCSV_BAD_INPUT)
@@ -587,7 +662,8 @@ static int sub_import(struct store *s, const struct opts *o, char **args)
 {
 	struct importfmt_map maps[MAX_MAPS];
 	struct subcsv_options so = {
-		o->any_status ? SUB_ACTIVE : o->st, o->dry_run, o->atomic, NULL
+		.status = o->any_status ? SUB_ACTIVE : o->st,
+		.dry_run = o->dry_run, .atomic = o->atomic,
 	};
 	int ret;
 

@@ -37,18 +37,20 @@ void progress_draw(struct progress *p, long long done, long long total,
 {
 	const int width = 30;
 	int fill;
-	char hms[48];
+	char hms[48], of[24] = "?";
 
 	if (!p->tty || (!final && !progress_due(p)))
 		return;
 	p->drawn = monotonic_s();
 	fill = total > 0 ? (int)((done > total ? total : done) * width / total)
-			 : width;
+			 : total ? 0 : width;
 	progress_hms(eta, hms);
-	fprintf(stderr, "\r\033[K[%.*s%.*s] %lld/%lld %.1f/s ETA %s%s%s",
+	if (total >= 0)
+		snprintf(of, sizeof(of), "%lld", total);
+	fprintf(stderr, "\r\033[K[%.*s%.*s] %lld/%s %.1f/s ETA %s%s%s",
 		fill, "##############################",
 		width - fill, "------------------------------",
-		done, total, rate, hms, extra ? " " : "", extra ? extra : "");
+		done, of, rate, hms, extra ? " " : "", extra ? extra : "");
 	if (final)
 		fputc('\n', stderr);
 	p->shown = !final;

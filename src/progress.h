@@ -30,9 +30,10 @@ void progress_start(struct progress *p);
  * lets a caller skip working out what the bar would show. */
 int progress_due(const struct progress *p);
 
-/* Draws done/total, rate per second, eta in seconds (negative: not
- * known) and extra (NULL: nothing) when due; final draws it whatever
- * the time and ends the line. */
+/* Draws done/total (total negative: not known, shown "?"), rate per
+ * second, eta in seconds (negative: not known) and extra (NULL:
+ * nothing) when due; final draws it whatever the time and ends the
+ * line. */
 void progress_draw(struct progress *p, long long done, long long total,
 		   double rate, double eta, const char *extra, int final);
 

@@ -254,6 +254,8 @@ static void reject(struct importer *im, long line, long last, const char *why)
 {
 	struct subcsv_summary *sum = im->sum;
 
+	if (im->o->progress)
+		im->o->progress(-1, sum, im->o->progress_arg);
 	if (last > line)
 		fprintf(stderr, "%s:%ld-%ld: %s\n", im->name, line, last, why);
 	else
@@ -332,9 +334,13 @@ static int import_rows(struct importer *im, struct csv_reader *r, FILE *f)
 {
 	struct csv_record rec;
 	const char *why, *column;
+	unsigned long n = 0;
 	int rc;
 
 	while ((rc = csv_read(r, &rec, &why)) != 0) {
+		if (im->o->progress && ++n % SUBCSV_TICK == 0)
+			im->o->progress(csv_lines(r), im->sum,
+					im->o->progress_arg);
 		if (rc > 0 && im->o->fmt)
 			rc = (why = importfmt_row(im->o->fmt, &rec)) ? -1 : 1;
 		if (rc < 0)

@@ -22,6 +22,8 @@
 
 struct importfmt;
 
+struct subcsv_summary;
+
 struct subcsv_options {
 	enum sub_status status;	/* for rows with no status field */
 	int             dry_run;	/* roll back at the end */
@@ -29,7 +31,16 @@ struct subcsv_options {
 	struct importfmt *fmt;	/* optional: the export of another tool,
 				 * rewritten into the layout above
 				 * (importfmt.h) */
+	/* optional: called every SUBCSV_TICK records with the lines read
+	 * so far and the summary until then, and with lines = -1 just
+	 * before a rejected record is reported on stderr (so that a
+	 * progress bar can get out of its way) */
+	void (*progress)(long lines, const struct subcsv_summary *sum,
+			 void *arg);
+	void *progress_arg;
 };
+
+#define SUBCSV_TICK 4096
 
 struct subcsv_summary {
 	long lines;		/* in the input, the header's included */

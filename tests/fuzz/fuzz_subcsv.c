@@ -59,7 +59,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static char *import_export(const char *path, FILE *in, size_t *len,
 			   struct subcsv_summary *sum, long *rows)
 {
-	const struct subcsv_options o = { SUB_PENDING, 0, 0, NULL };
+	const struct subcsv_options o = { .status = SUB_PENDING };
 	const struct store_query all = { 1, SUB_PENDING, 0, NULL, 0 };
 	struct store *s;
 	char *out = NULL;

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import platform
+import re
 import signal
 import stat
 import sqlite3
@@ -18,7 +19,7 @@ import unicodedata
 
 import pytest
 
-from conftest import BINARY
+from conftest import BINARY, on_a_terminal
 
 EX_USAGE, EX_DATAERR, EX_NOINPUT = 64, 65, 66
 
@@ -514,6 +515,35 @@ def test_import_from_stdin(project):
     assert summary(added=3) in proc.stdout
     bad = project.run("sub", "import", "-", input="email\nnope\n")
     assert "stdin:2: invalid address" in bad.stderr
+
+
+def test_import_progress_bar_on_a_terminal_and_none_elsewhere(project):
+    """On a terminal the import draws lines read of the file's lines, the
+    rate and the ETA, and gets out of the way of each rejected record's
+    report; off a terminal stderr holds only those reports."""
+    rows = [f"reader{i}@example.org,Reader {i}" for i in range(30_000)]
+    rows[4_999] = "not an address,Nobody"         # line 5001
+    rows[19_999] = "also not one,Nobody"          # line 20001
+    path = write(project, "big.csv", "email,name\n" + "\n".join(rows))
+    status, text = on_a_terminal(project.path, ["sub", "import", path],
+                                 stdout=project.path / "out.txt")
+    assert status == EX_DATAERR, text
+    assert re.search(r"\r\x1b\[K\[#{30}\] 30001/30001 [\d.]+/s ETA 0:00 "
+                     r"lines\r?\n", text), text
+    for line in (5001, 20001):   # each at the start of a line of its own
+        assert re.search(rf"(^|\n|\x1b\[K){re.escape(str(path))}:{line}: "
+                         r"invalid address '[a-z ]+'[^\r\n]*\r?\n", text), text
+    assert (project.path / "out.txt").read_text().startswith(
+        "lines 30001: " + summary(added=29_998, rejected=2))
+    assert count(project) == 29_998
+
+    again = project.run("sub", "import", path)
+    assert again.returncode == EX_DATAERR
+    assert "\x1b" not in again.stderr
+    reports = again.stderr.splitlines()
+    assert len(reports) == 2
+    assert reports[0].startswith(f"{path}:5001: invalid address 'not an")
+    assert reports[1].startswith(f"{path}:20001: invalid address 'also")
 
 
 def test_import_missing_file_and_bad_header(project):
