@@ -21,6 +21,8 @@ struct http_server {
 	struct logbuf     *log;	/* the request lines, to stderr */
 	size_t             max_body;
 	atomic_int         in_flight;	/* requests begun and not completed */
+	unsigned           max_open;	/* connections served at once */
+	atomic_uint        open;	/* connections now */
 };
 
 enum route { R_NONE, R_HEALTH, R_UNSUB };
@@ -283,6 +285,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
+/*
+ * Over max_connections a new connection is closed at once, as one over
+ * the per-IP limit is: a client (or the reverse proxy) learns it has to
+ * try later, instead of waiting in the listen queue behind slow ones.
+ * The count is read without a lock, so threads accepting at the same
+ * moment may each let one more in: libmicrohttpd's own limit, a little
+ * higher, is the hard one.
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+				 socklen_t len)
+{
+	struct http_server *h = cls;
+
+	(void)addr;
+	(void)len;
+	return atomic_load(&h->open) < h->max_open ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct http_server *h = cls;
+
+	(void)c;
+	(void)ctx;
+	if (what == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&h->open, 1);
+	else if (what == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&h->open, 1);
+}
+
 /* Resolves "ADDR:PORT" (or "[ADDR]:PORT") into ss. */
 static int parse_listen(const char *listen, struct sockaddr_storage *ss,
 			int *v6)
@@ -334,17 +367,22 @@ struct http_server *http_start(const struct http_opts *o, struct unsub *u)
 		goto fail;
 	h->u = u;
 	h->max_body = o->max_body;
+	h->max_open = o->max_connections;
 	/* one write(2) per line cost as much as the rest of a request */
 	h->log = logbuf_new(STDERR_FILENO, 100);
 	if (!h->log)
 		goto fail;
-	h->d = MHD_start_daemon(flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
+	h->d = MHD_start_daemon(flags | (v6 ? MHD_USE_IPv6 : 0), 0, on_accept, h,
 		on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		/* 1 is no pool: the polling thread answers */
 		MHD_OPTION_THREAD_POOL_SIZE, o->threads > 1 ? o->threads : 0U,
-		MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+		/* a hard cap a little over on_accept's (each polling
+		 * thread gets its share) */
+		MHD_OPTION_CONNECTION_LIMIT,
+		o->max_connections + (o->threads > 1 ? o->threads : 1U) * 2,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
 		/* headers and the post processor's buffer live here */

@@ -15,8 +15,8 @@
  * 400 (a neutral page) for a bad token, 404 for other paths, 405 for
  * other methods, 413 for a body announced over max_body (one that grows
  * past it, chunked, has its connection closed). No redirects, no
- * cookies. Connections over max_connections wait in the listen queue
- * until one closes; over per_ip, they are closed at once.
+ * cookies. A connection over max_connections in all, or over per_ip
+ * from one address, is closed at once, the others unharmed.
  * Each request is logged to stderr in one line (time, method, path with
  * the token left out, status, duration); never a token or an address.
  * The lines are written in lots (logbuf.h), at most 100 ms late.
