@@ -89,7 +89,6 @@ struct run {
 	long long            read, handled, left;
 	struct progress      bar;	/* on a terminal: read of total */
 	long long            total;
-	double               started;
 	int                  stdout_tty;
 };
 
@@ -181,14 +180,10 @@ static int flush(struct run *r, int *in_tx)
 
 static void show_progress(struct run *r, int final)
 {
-	double took = monotonic_s() - r->started;
-	double rate = took > 0 ? (double)r->read / took : 0;
 	char extra[64];
 
 	snprintf(extra, sizeof(extra), "handled %lld", r->handled);
-	progress_draw(&r->bar, r->read, r->total, rate,
-		      rate > 0 ? (double)(r->total - r->read) / rate : -1,
-		      extra, final);
+	progress_count(&r->bar, r->read, r->total, extra, final);
 }
 
 /* Applies the message m, called name; *handled says whether it can
@@ -487,7 +482,6 @@ int cmd_inbox(int argc, char **argv, struct ctx *ctx)
 		return rc;
 	progress_start(&r.bar);
 	r.stdout_tty = isatty(STDOUT_FILENO);
-	r.started = monotonic_s();
 	if (r.imap_url)
 		status = read_imap(&r, ctx->config);
 	else

@@ -566,7 +566,6 @@ static void print_summary(const struct subcsv_summary *sum,
  * file's lines (counted first; "?" for a pipe), rate, ETA, rejects. */
 struct import_bar {
 	struct progress bar;
-	double          began;
 	long            total;	/* lines in the file, or -1 */
 };
 
@@ -601,21 +600,14 @@ static void import_progress(long lines, const struct subcsv_summary *sum,
 			    void *arg)
 {
 	struct import_bar *ib = arg;
-	double secs, rate, eta = -1;
 	char extra[64];
 
 	if (lines < 0) {	/* a reject is about to be reported */
 		progress_clear(&ib->bar);
 		return;
 	}
-	if (!progress_due(&ib->bar))
-		return;
-	secs = monotonic_s() - ib->began;
-	rate = secs > 0 ? (double)lines / secs : 0;
-	if (ib->total >= lines && rate > 0)
-		eta = (double)(ib->total - lines) / rate;
 	snprintf(extra, sizeof(extra), "lines, rejected %ld", sum->rejected);
-	progress_draw(&ib->bar, lines, ib->total, rate, eta, extra, 0);
+	progress_count(&ib->bar, lines, ib->total, extra, 0);
 }
 
 static int import_file(struct store *s, const char *path,
@@ -635,18 +627,12 @@ static int import_file(struct store *s, const char *path,
 	progress_start(&ib.bar);
 	if (ib.bar.tty) {
 		ib.total = count_lines(f);
-		ib.began = monotonic_s();
 		with_bar.progress = import_progress;
 		with_bar.progress_arg = &ib;
 	}
 	rc = subcsv_import(s, f, is_stdin ? "stdin" : path, &with_bar, &sum);
-	if (ib.bar.tty && !rc) {
-		double secs = monotonic_s() - ib.began;
-
-		progress_draw(&ib.bar, sum.lines, sum.lines,
-			      secs > 0 ? (double)sum.lines / secs : 0, 0,
-			      "lines", 1);
-	}
+	if (!rc)
+		progress_count(&ib.bar, sum.lines, sum.lines, "lines", 1);
 	progress_clear(&ib.bar);
 	if (!is_stdin)
 		fclose(f);

@@ -12,7 +12,8 @@ void progress_start(struct progress *p)
 {
 	p->tty = isatty(STDERR_FILENO);
 	p->shown = 0;
-	p->drawn = monotonic_s();	/* the first after a tenth of a second */
+	p->began = monotonic_s();
+	p->drawn = p->began;	/* the first after a tenth of a second */
 }
 
 int progress_due(const struct progress *p)
@@ -55,6 +56,19 @@ void progress_draw(struct progress *p, long long done, long long total,
 		fputc('\n', stderr);
 	p->shown = !final;
 	fflush(stderr);
+}
+
+void progress_count(struct progress *p, long long done, long long total,
+		    const char *extra, int final)
+{
+	double took, rate;
+
+	if (!p->tty || (!final && !progress_due(p)))
+		return;
+	took = monotonic_s() - p->began;
+	rate = took > 0 ? (double)done / took : 0;
+	progress_draw(p, done, total, rate, total >= done && rate > 0 ?
+		      (double)(total - done) / rate : -1, extra, final);
 }
 
 void progress_clear(struct progress *p)

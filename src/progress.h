@@ -21,6 +21,7 @@ struct progress {
 	int    tty;		/* stderr is a terminal: draw */
 	int    shown;		/* the bar is on the screen now */
 	double drawn;		/* when it was drawn last */
+	double began;		/* progress_start's time */
 };
 
 /* Looks at stderr. */
@@ -36,6 +37,12 @@ int progress_due(const struct progress *p);
  * line. */
 void progress_draw(struct progress *p, long long done, long long total,
 		   double rate, double eta, const char *extra, int final);
+
+/* progress_draw for a count that began at progress_start: the rate is
+ * done over the time since, and the ETA what is left of total at that
+ * rate (unknown when total is, or when done has passed it). */
+void progress_count(struct progress *p, long long done, long long total,
+		    const char *extra, int final);
 
 /* Erases the bar, before a line of output to the same terminal. */
 void progress_clear(struct progress *p);
